@@ -1,0 +1,169 @@
+"""Input checks at the public boundary, with scikit-learn's wording.
+
+Every check names the argument, shows the bad value and says what is allowed. Arrays are
+copied (``np.array(..., copy=True)``) so no caller's data is ever mutated downstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = [
+    "check_binary_labels",
+    "check_choice",
+    "check_finite_array",
+    "check_positive",
+    "check_positive_int",
+    "check_nonnegative",
+    "check_probability",
+    "check_X_y",
+    "feature_names_of",
+]
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    return repr(value)
+
+
+def check_positive(value: object, name: str, owner: str | None = None) -> float:
+    """Return ``value`` as a float, or raise unless it is a finite real > 0."""
+    who = f" of {owner}" if owner else ""
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise TypeError(
+            f"The '{name}' parameter{who} must be a float in the range (0, inf). "
+            f"Got {_describe(value)} instead."
+        )
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(
+            f"The '{name}' parameter{who} must be a float in the range (0, inf). Got {value!r} instead."
+        )
+    return v
+
+
+def check_nonnegative(value: object, name: str, owner: str | None = None) -> float:
+    """Return ``value`` as a float, or raise unless it is a finite real >= 0."""
+    who = f" of {owner}" if owner else ""
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise TypeError(
+            f"The '{name}' parameter{who} must be a float in the range [0, inf). "
+            f"Got {_describe(value)} instead."
+        )
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(
+            f"The '{name}' parameter{who} must be a float in the range [0, inf). Got {value!r} instead."
+        )
+    return v
+
+
+def check_probability(value: object, name: str, owner: str | None = None) -> float:
+    """Return ``value`` as a float, or raise unless it lies in [0, 1]."""
+    who = f" of {owner}" if owner else ""
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise TypeError(
+            f"The '{name}' parameter{who} must be a float in the range [0, 1]. "
+            f"Got {_describe(value)} instead."
+        )
+    v = float(value)
+    if not (0.0 <= v <= 1.0):
+        raise ValueError(
+            f"The '{name}' parameter{who} must be a float in the range [0, 1]. Got {value!r} instead."
+        )
+    return v
+
+
+def check_positive_int(value: object, name: str, owner: str | None = None) -> int:
+    """Return ``value`` as an int, or raise unless it is an integer >= 1."""
+    who = f" of {owner}" if owner else ""
+    if isinstance(value, bool) or not isinstance(value, Integral) or int(value) < 1:
+        raise ValueError(
+            f"The '{name}' parameter{who} must be an int in the range [1, inf). Got {value!r} instead."
+        )
+    return int(value)
+
+
+def check_choice(value: object, name: str, allowed: Iterable[str]) -> str:
+    """Raise unless ``value`` is one of ``allowed``, listing the valid options."""
+    allowed = list(allowed)
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{value!r} is not a supported {name}. Must be one of: {options}.")
+    return str(value)
+
+
+def check_finite_array(a: object, name: str, ndim: int | None = None) -> np.ndarray:
+    """Return a float64 copy of ``a``; raise on wrong ndim, empty input, NaN or inf."""
+    try:
+        arr = np.array(a, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be numeric (convertible to float64); got {type(a).__name__}: {exc}"
+        ) from exc
+    if ndim is not None and arr.ndim != ndim:
+        hint = ""
+        if ndim == 2 and arr.ndim == 1:
+            hint = (
+                " Reshape your data either using array.reshape(-1, 1) if your data has a single "
+                "feature or array.reshape(1, -1) if it contains a single sample."
+            )
+        raise ValueError(
+            f"Expected a {ndim}D array for {name}, got a {arr.ndim}D array of shape "
+            f"{arr.shape} instead.{hint}"
+        )
+    if arr.size == 0:
+        raise ValueError(
+            f"Found array with 0 elements in {name} (shape={arr.shape}) while a minimum of 1 is "
+            "required."
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        kind = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
+        raise ValueError(
+            f"Input {name} contains {kind} (first at index {tuple(int(i) for i in bad)}); "
+            "all values must be finite. Drop or impute those rows first."
+        )
+    return arr
+
+
+def feature_names_of(X: object) -> list[str] | None:
+    """Column names of a pandas DataFrame (as strings), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    return [str(c) for c in columns]
+
+
+def check_X_y(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a design matrix (n, p) and a target (n,); return float64 copies."""
+    Xa = check_finite_array(X, "X", ndim=2)
+    ya = check_finite_array(y, "y")
+    if ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya[:, 0]
+    if ya.ndim != 1:
+        raise ValueError(f"y must be 1D of shape (n_samples,); got shape {ya.shape} instead.")
+    if Xa.shape[0] != ya.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"X has {Xa.shape[0]} rows, y has {ya.shape[0]}."
+        )
+    if Xa.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 samples; got {Xa.shape[0]}.")
+    return Xa, ya
+
+
+def check_binary_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
+    """Raise unless every label is exactly 0 or 1 (the Bernoulli likelihood's support)."""
+    values = np.unique(y)
+    if not np.all(np.isin(values, (0.0, 1.0))):
+        shown = values[~np.isin(values, (0.0, 1.0))][:5]
+        raise ValueError(
+            f"The Bernoulli likelihood needs labels {name} in {{0, 1}}; got values "
+            f"{shown.tolist()} among {values.size} unique labels. Encode the classes as 0/1 first."
+        )
+    return y

@@ -1,0 +1,186 @@
+"""Likelihoods, read as data-fit losses J0.
+
+The linear predictor is ``eta = X w + b`` (n,). The negative log-likelihood is, up to a constant,
+
+* ``GaussianLikelihood``: ``J0 = SSE / (2 sigma^2)``, SSE = ||y - eta||^2 (squared error);
+* ``BernoulliLikelihood``: ``J0 = -sum[y log p + (1 - y) log(1 - p)]``, p = sigmoid(eta)
+  (cross-entropy, the seed's J0 for classification).
+
+Each offers the loss, its gradient with respect to eta (chain rule gives w and b), a Lipschitz
+bound of the gradient with respect to (w, b) for step sizes, the full numpy log-likelihood and
+the PyMC observed variable.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from scipy import special
+
+from bayesreg._validation import check_binary_labels, check_positive
+
+__all__ = ["BernoulliLikelihood", "GaussianLikelihood", "Likelihood", "design_lipschitz"]
+
+
+def design_lipschitz(X: np.ndarray, fit_intercept: bool = True) -> float:
+    """Largest eigenvalue of Z'Z, Z = [X, 1] (or X): the Lipschitz constant of grad SSE/2."""
+    X = np.asarray(X, dtype=np.float64)
+    Z = np.column_stack([X, np.ones(X.shape[0])]) if fit_intercept else X
+    return float(np.linalg.norm(Z, ord=2) ** 2)
+
+
+class Likelihood(ABC):
+    """A data-fit loss J0(eta; y) = -log p(y | eta) + const."""
+
+    name: ClassVar[str] = "likelihood"
+    #: True when the likelihood has a noise sd sigma that is estimated (a free parameter)
+    estimates_sigma: bool = False
+
+    def check_y(self, y: np.ndarray) -> np.ndarray:
+        """Validate the target for this likelihood (hook for subclasses)."""
+        return y
+
+    @abstractmethod
+    def loss(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> float:
+        """J0: the eta-dependent part of the negative log-likelihood."""
+
+    @abstractmethod
+    def loss_grad(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+        """dJ0/deta, shape (n,)."""
+
+    @abstractmethod
+    def logpdf(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> float:
+        """Full log-likelihood sum_i log p(y_i | eta_i), normalized."""
+
+    @abstractmethod
+    def curvature_bound(self, sigma: float = 1.0) -> float:
+        """Upper bound of d^2 J0 / d eta_i^2 (1/sigma^2 for Gaussian, 1/4 for Bernoulli)."""
+
+    def lipschitz(self, X: np.ndarray, sigma: float = 1.0, fit_intercept: bool = True) -> float:
+        """Lipschitz constant of grad_(w,b) J0: ``curvature_bound * ||[X, 1]||_2^2``.
+
+        A gradient step of size ``1 / L`` never increases J0 (the default learning rate).
+        """
+        return self.curvature_bound(sigma) * design_lipschitz(X, fit_intercept)
+
+    @abstractmethod
+    def to_pymc(
+        self,
+        name: str,
+        eta: pt.TensorVariable,
+        observed: pt.TensorVariable,
+        sigma: pt.TensorLike | None = None,
+        dims: str = "obs",
+    ) -> pt.TensorVariable:
+        """The observed random variable, inside the current ``pm.Model`` context."""
+
+
+class GaussianLikelihood(Likelihood):
+    """y_i ~ N(eta_i, sigma^2): squared-error loss ``SSE / (2 sigma^2)``.
+
+    Parameters
+    ----------
+    sigma : float or None, default None
+        Known noise sd. ``None`` means sigma is estimated with the weakly informative prior
+        ``sigma ~ HalfNormal(sigma_prior_scale)``.
+    sigma_prior_scale : float or None, default None
+        Scale of the half-normal prior on sigma when it is estimated. ``None`` means
+        ``2.5 * sd(y)``, scaled to the data (the scale brms and rstanarm use for their defaults):
+        it puts prior mass on any noise level up to a few times the spread of y.
+    """
+
+    name = "gaussian"
+
+    def __init__(self, sigma: float | None = None, *, sigma_prior_scale: float | None = None):
+        self.sigma = None if sigma is None else check_positive(sigma, "sigma", "GaussianLikelihood")
+        self.sigma_prior_scale = (
+            None
+            if sigma_prior_scale is None
+            else check_positive(sigma_prior_scale, "sigma_prior_scale", "GaussianLikelihood")
+        )
+
+    @property
+    def estimates_sigma(self) -> bool:  # type: ignore[override]
+        return self.sigma is None
+
+    def __repr__(self) -> str:
+        args = [] if self.sigma is None else [f"sigma={self.sigma!r}"]
+        if self.sigma_prior_scale is not None:
+            args.append(f"sigma_prior_scale={self.sigma_prior_scale!r}")
+        return f"GaussianLikelihood({', '.join(args)})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.sigma, self.sigma_prior_scale))
+
+    def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
+        """The half-normal scale of sigma's prior for target y."""
+        if self.sigma_prior_scale is not None:
+            return self.sigma_prior_scale
+        sd = float(np.std(y))
+        return 2.5 * sd if sd > 0 else 1.0
+
+    def loss(self, eta, y, sigma=1.0):
+        r = np.asarray(y, dtype=np.float64) - np.asarray(eta, dtype=np.float64)
+        return float(0.5 * np.dot(r, r) / sigma**2)
+
+    def loss_grad(self, eta, y, sigma=1.0):
+        return (np.asarray(eta, dtype=np.float64) - np.asarray(y, dtype=np.float64)) / sigma**2
+
+    def logpdf(self, eta, y, sigma=1.0):
+        n = np.size(y)
+        return float(-self.loss(eta, y, sigma) - n * (np.log(sigma) + 0.5 * np.log(2 * np.pi)))
+
+    def curvature_bound(self, sigma=1.0):
+        return 1.0 / sigma**2
+
+    def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
+        if sigma is None:
+            raise ValueError("GaussianLikelihood.to_pymc needs sigma (data or random variable).")
+        return pm.Normal(name, mu=eta, sigma=sigma, observed=observed, dims=dims)
+
+
+class BernoulliLikelihood(Likelihood):
+    """y_i ~ Bernoulli(sigmoid(eta_i)): cross-entropy ``-sum[y log p + (1-y) log(1-p)]``.
+
+    Labels must be 0 or 1. There is no noise scale: conventions treat it as sigma = 1.
+    """
+
+    name = "bernoulli"
+    estimates_sigma = False
+
+    def __repr__(self) -> str:
+        return "BernoulliLikelihood()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def check_y(self, y):
+        return check_binary_labels(y)
+
+    def loss(self, eta, y, sigma=1.0):
+        eta = np.asarray(eta, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        # -log p = log(1 + e^eta) - y eta, computed stably with logaddexp
+        return float(np.sum(np.logaddexp(0.0, eta) - y * eta))
+
+    def loss_grad(self, eta, y, sigma=1.0):
+        return special.expit(np.asarray(eta, dtype=np.float64)) - np.asarray(y, dtype=np.float64)
+
+    def logpdf(self, eta, y, sigma=1.0):
+        return -self.loss(eta, y)
+
+    def curvature_bound(self, sigma=1.0):
+        return 0.25
+
+    def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
+        return pm.Bernoulli(name, logit_p=eta, observed=observed, dims=dims)

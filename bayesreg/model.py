@@ -1,0 +1,303 @@
+"""The one PyMC model, and its compiled PyTensor functions (built once, reused).
+
+``RegressionModel`` puts the data (``X``, ``y``), the prior scale (``prior_scale``) and, when it
+is known, the noise sd (``noise_sigma``) into ``pm.Data`` containers: changing any of them
+changes a shared variable, never the graph, so a regularization path or a posterior path costs
+one compilation.
+
+The model (n observations, p features)::
+
+    w ~ prior                     dims "feature"  (scale = prior_scale [* sigma])
+    intercept ~ Flat()            unpenalized, as in every penalized-regression convention
+    sigma ~ HalfNormal(s_y)       only when GaussianLikelihood(sigma=None)
+    y ~ likelihood(X @ w + intercept [, sigma])   dims "obs"
+
+The log-posterior is split into three terms so that solvers can take the pieces they need:
+``"data"`` (the observed log-likelihood), ``"prior"`` (the prior on w and any auxiliary
+variables the prior creates) and ``"other"`` (intercept and sigma priors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pytensor.graph.replace import graph_replace
+
+from bayesreg._validation import check_positive, check_X_y, feature_names_of
+from bayesreg.likelihoods import GaussianLikelihood, Likelihood
+from bayesreg.priors import Prior
+
+__all__ = ["LOGP_TERMS", "ParamLayout", "RegressionModel"]
+
+#: the names of the log-posterior's terms, see :meth:`RegressionModel.logp_dlogp_function`
+LOGP_TERMS = ("data", "prior", "other")
+
+
+@dataclass(frozen=True)
+class ParamLayout:
+    """Where each value variable lives in the flat unconstrained vector theta."""
+
+    names: tuple[str, ...]
+    slices: dict[str, slice]
+    shapes: dict[str, tuple[int, ...]]
+    size: int
+
+    def unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Split theta (size,) into a dict of value-variable arrays (copies)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != (self.size,):
+            raise ValueError(f"theta must have shape ({self.size},); got {theta.shape}.")
+        return {n: theta[self.slices[n]].reshape(self.shapes[n]).copy() for n in self.names}
+
+    def pack(self, values: dict[str, np.ndarray | float]) -> np.ndarray:
+        """Inverse of :meth:`unpack`: a dict with every value variable -> theta."""
+        missing = set(self.names) - set(values)
+        if missing:
+            raise ValueError(f"pack needs values for {sorted(missing)}.")
+        return np.concatenate([np.ravel(np.asarray(values[n], dtype=np.float64)) for n in self.names])
+
+
+class RegressionModel:
+    """A Bayesian linear (or logistic) regression: prior = penalty, likelihood = loss.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design matrix; a pandas DataFrame keeps its column names as feature names.
+    y : array-like of shape (n,)
+        Target (0/1 labels for ``BernoulliLikelihood``).
+    prior : Prior
+        Prior on the p weights (``Gaussian`` = L2, ``Laplace`` = L1, ...).
+    likelihood : Likelihood, default ``GaussianLikelihood()`` (sigma estimated)
+        The data-fit loss.
+    fit_intercept : bool, default True
+        Add an unpenalized intercept (flat prior).
+    feature_names : sequence of str, optional
+        Names of the p features (default: DataFrame columns, else ``x0 .. x{p-1}``).
+
+    Notes
+    -----
+    The negative log posterior, for a Gaussian likelihood, is
+    ``SSE / (2 sigma^2) + penalty(w) + const`` with ``SSE = ||y - X w - b||^2``; for a
+    Bernoulli likelihood the cross-entropy replaces ``SSE / (2 sigma^2)``.
+    Inputs are copied: the caller's arrays are never modified.
+    """
+
+    def __init__(
+        self,
+        X: object,
+        y: object,
+        prior: Prior,
+        likelihood: Likelihood | None = None,
+        fit_intercept: bool = True,
+        feature_names: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(prior, Prior):
+            raise TypeError(
+                f"The 'prior' parameter of RegressionModel must be a bayesreg Prior "
+                f"(Gaussian, Laplace, ...). Got {prior!r} instead."
+            )
+        likelihood = GaussianLikelihood() if likelihood is None else likelihood
+        if not isinstance(likelihood, Likelihood):
+            raise TypeError(
+                f"The 'likelihood' parameter of RegressionModel must be a bayesreg Likelihood "
+                f"(GaussianLikelihood, BernoulliLikelihood). Got {likelihood!r} instead."
+            )
+        names = feature_names_of(X) if feature_names is None else [str(f) for f in feature_names]
+        X_arr, y_arr = check_X_y(X, y)
+        y_arr = likelihood.check_y(y_arr)
+        n, p = X_arr.shape
+        if names is None:
+            names = [f"x{j}" for j in range(p)]
+        if len(names) != p:
+            raise ValueError(f"feature_names has {len(names)} names but X has {p} columns.")
+        if len(set(names)) != p:
+            raise ValueError(f"feature_names must be unique; got {names}.")
+        if prior.scale_by_sigma and not isinstance(likelihood, GaussianLikelihood):
+            raise ValueError(
+                f"{prior!r} has scale_by_sigma=True, which needs a GaussianLikelihood (sigma); "
+                f"got {likelihood!r}."
+            )
+        X_arr.setflags(write=False)
+        y_arr.setflags(write=False)
+        self.X = X_arr
+        self.y = y_arr
+        self.prior = prior
+        self.likelihood = likelihood
+        self.fit_intercept = bool(fit_intercept)
+        self.feature_names = list(names)
+        self.n, self.p = n, p
+        self._functions: dict[tuple, Callable] = {}
+        self._build()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        lik = self.likelihood
+        coords = {"feature": self.feature_names, "obs": np.arange(self.n)}
+        with pm.Model(coords=coords) as m:
+            X = pm.Data("X", self.X, dims=("obs", "feature"))
+            y_obs_data = self.y.astype(np.int64) if lik.name == "bernoulli" else self.y
+            y = pm.Data("y", y_obs_data, dims="obs")
+            scale = pm.Data("prior_scale", self.prior.scale)
+            sigma = None
+            other_rvs = []
+            if isinstance(lik, GaussianLikelihood):
+                if lik.sigma is None:
+                    sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(self.y))
+                    other_rvs.append(sigma)
+                else:
+                    sigma = pm.Data("noise_sigma", lik.sigma)
+            eta = 0.0
+            if self.fit_intercept:
+                intercept = pm.Flat("intercept")
+                other_rvs.append(intercept)
+                eta = intercept
+            before = set(m.free_RVs)
+            w = self.prior.to_pymc("w", scale, sigma, dims="feature")
+            prior_rvs = [rv for rv in m.free_RVs if rv not in before]
+            eta = pt.dot(X, w) + eta
+            lik.to_pymc("y_obs", eta, y, sigma, dims="obs")
+        self.pymc_model = m
+        self._term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
+        value_vars = m.value_vars
+        ip = m.initial_point()
+        shapes = {v.name: tuple(np.shape(ip[v.name])) for v in value_vars}
+        slices, start = {}, 0
+        for v in value_vars:
+            size = int(np.prod(shapes[v.name]))
+            slices[v.name] = slice(start, start + size)
+            start += size
+        self.layout = ParamLayout(tuple(v.name for v in value_vars), slices, shapes, start)
+
+    # -- hyperparameters -------------------------------------------------------------------
+    @property
+    def prior_scale(self) -> float:
+        """Current prior scale (the value in the ``prior_scale`` data container)."""
+        return self.prior.scale
+
+    def set_prior_scale(self, value: float) -> None:
+        """Change the prior scale in place: no rebuild, no recompilation.
+
+        The compiled functions read the shared ``prior_scale`` variable, so every function
+        already compiled gives values at the new scale.
+        """
+        value = check_positive(value, "prior_scale", "RegressionModel.set_prior_scale")
+        self.pymc_model.set_data("prior_scale", value)
+        self.prior = self.prior.with_scale(value)
+
+    @property
+    def sigma_known(self) -> float | None:
+        """The known noise sd, or None when sigma is estimated (or not applicable)."""
+        return getattr(self.likelihood, "sigma", None)
+
+    # -- compiled functions ----------------------------------------------------------------
+    def initial_point(self) -> np.ndarray:
+        """PyMC's initial point as a flat theta (zeros for w and intercept)."""
+        ip = self.pymc_model.initial_point()
+        return self.layout.pack(ip)
+
+    def _theta_graph(self, terms: Iterable[str], jacobian: bool):
+        terms = tuple(terms)
+        unknown = set(terms) - set(LOGP_TERMS)
+        if unknown:
+            raise ValueError(
+                f"{sorted(unknown)!r} are not supported logp terms. Must be among: {LOGP_TERMS}."
+            )
+        m = self.pymc_model
+        rvs = [rv for t in terms for rv in self._term_rvs[t]]
+        logp = m.logp(vars=rvs, jacobian=jacobian, sum=True) if rvs else pt.constant(0.0)
+        theta = pt.dvector("theta")
+        replacements = {
+            v: theta[self.layout.slices[v.name]].reshape(self.layout.shapes[v.name])
+            for v in m.value_vars
+        }
+        logp = graph_replace(pt.as_tensor_variable(logp), replacements, strict=False)
+        return theta, pt.cast(logp, "float64")
+
+    def logp_dlogp_function(
+        self, terms: Iterable[str] = LOGP_TERMS, jacobian: bool = True
+    ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """Compiled ``theta -> (logp, dlogp/dtheta)`` for a subset of the log-posterior's terms.
+
+        theta is the flat vector of PyMC value variables (``self.layout``: ``w``, then
+        ``intercept`` and ``sigma_log__`` when present). ``jacobian=False`` drops the log-Jacobian
+        of the sigma -> log sigma transform: that is PyMC's MAP convention. Compiled once per
+        (terms, jacobian) and cached.
+        """
+        key = ("dlogp", tuple(sorted(terms)), bool(jacobian))
+        if key not in self._functions:
+            theta, logp = self._theta_graph(terms, jacobian)
+            grad = pt.grad(logp, theta, disconnected_inputs="ignore")
+            fn = pytensor.function([theta], [logp, grad], on_unused_input="ignore")
+
+            def logp_dlogp(th: np.ndarray, _fn=fn) -> tuple[float, np.ndarray]:
+                value, g = _fn(np.asarray(th, dtype=np.float64))
+                return float(value), np.asarray(g)
+
+            logp_dlogp.compiled = fn  # exposed so tests can check it is never rebuilt
+            self._functions[key] = logp_dlogp
+        return self._functions[key]
+
+    def logp_function(
+        self, terms: Iterable[str] = LOGP_TERMS, jacobian: bool = True
+    ) -> Callable[[np.ndarray], float]:
+        """Compiled ``theta -> logp`` (no gradient); cached like :meth:`logp_dlogp_function`."""
+        key = ("logp", tuple(sorted(terms)), bool(jacobian))
+        if key not in self._functions:
+            theta, logp = self._theta_graph(terms, jacobian)
+            fn = pytensor.function([theta], logp, on_unused_input="ignore")
+
+            def logp_only(th: np.ndarray, _fn=fn) -> float:
+                return float(_fn(np.asarray(th, dtype=np.float64)))
+
+            logp_only.compiled = fn
+            self._functions[key] = logp_only
+        return self._functions[key]
+
+    # -- conversions between theta and (w, intercept, sigma) --------------------------------
+    def params_from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray | float]:
+        """Natural-scale parameters: ``w`` (p,), ``intercept`` (float), ``sigma`` (float).
+
+        ``intercept`` is 0 without an intercept; ``sigma`` is the known sigma, 1.0 for a
+        Bernoulli likelihood, or ``exp(sigma_log__)`` when estimated.
+        """
+        v = self.layout.unpack(theta)
+        if "w" not in v:
+            raise NotImplementedError(
+                f"{self.prior!r} does not expose w as a value variable; use the posterior draws."
+            )
+        out: dict[str, np.ndarray | float] = {"w": v["w"]}
+        out["intercept"] = float(v["intercept"]) if "intercept" in v else 0.0
+        if "sigma_log__" in v:
+            out["sigma"] = float(np.exp(v["sigma_log__"]))
+        else:
+            out["sigma"] = float(self.sigma_known) if self.sigma_known is not None else 1.0
+        return out
+
+    def theta_from_params(
+        self, w: np.ndarray, intercept: float = 0.0, sigma: float | None = None
+    ) -> np.ndarray:
+        """Inverse of :meth:`params_from_theta` (for priors whose only value variable is w)."""
+        values: dict[str, np.ndarray | float] = {"w": np.asarray(w, dtype=np.float64)}
+        if "intercept" in self.layout.names:
+            values["intercept"] = float(intercept)
+        if "sigma_log__" in self.layout.names:
+            if sigma is None:
+                raise ValueError("sigma is estimated in this model: pass sigma.")
+            values["sigma_log__"] = float(np.log(check_positive(sigma, "sigma")))
+        return self.layout.pack(values)
+
+    def linear_predictor(self, w: np.ndarray, intercept: float = 0.0) -> np.ndarray:
+        """eta = X w + intercept, shape (n,)."""
+        return self.X @ np.asarray(w, dtype=np.float64) + intercept
+
+    def __repr__(self) -> str:
+        return (
+            f"RegressionModel(n={self.n}, p={self.p}, prior={self.prior!r}, "
+            f"likelihood={self.likelihood!r}, fit_intercept={self.fit_intercept})"
+        )
