@@ -15,11 +15,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CONVENTIONS",
-    "load_diabetes",
-    "make_sparse_classification",
-    "make_sparse_regression",
-    "penalty_to_prior",
-    "prior_to_penalty",
     "BernoulliLikelihood",
     "ElasticNet",
     "Gaussian",
@@ -29,4 +24,9 @@ __all__ = [
     "Prior",
     "RegressionModel",
     "__version__",
+    "load_diabetes",
+    "make_sparse_classification",
+    "make_sparse_regression",
+    "penalty_to_prior",
+    "prior_to_penalty",
 ]

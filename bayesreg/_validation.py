@@ -12,14 +12,14 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
+    "check_X_y",
     "check_binary_labels",
     "check_choice",
     "check_finite_array",
+    "check_nonnegative",
     "check_positive",
     "check_positive_int",
-    "check_nonnegative",
     "check_probability",
-    "check_X_y",
     "feature_names_of",
 ]
 

@@ -59,7 +59,9 @@ class ParamLayout:
         missing = set(self.names) - set(values)
         if missing:
             raise ValueError(f"pack needs values for {sorted(missing)}.")
-        return np.concatenate([np.ravel(np.asarray(values[n], dtype=np.float64)) for n in self.names])
+        return np.concatenate(
+            [np.ravel(np.asarray(values[n], dtype=np.float64)) for n in self.names]
+        )
 
 
 class RegressionModel:

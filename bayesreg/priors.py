@@ -29,7 +29,17 @@ from scipy import special
 
 from bayesreg._validation import check_positive, check_probability
 
-__all__ = ["ElasticNet", "Gaussian", "Laplace", "Prior", "soft_threshold"]
+__all__ = [
+    "ElasticNet",
+    "Gaussian",
+    "Horseshoe",
+    "Laplace",
+    "MapUndefinedError",
+    "Prior",
+    "RegularizedHorseshoe",
+    "horseshoe_conditional_logpdf",
+    "soft_threshold",
+]
 
 
 def soft_threshold(v: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
@@ -138,7 +148,9 @@ class Gaussian(Prior):
     def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
         tau = self.effective_scale(sigma)
         w = np.asarray(w, dtype=np.float64)
-        return float(-0.5 * np.sum(w**2) / tau**2 - w.size * (np.log(tau) + 0.5 * np.log(2 * np.pi)))
+        return float(
+            -0.5 * np.sum(w**2) / tau**2 - w.size * (np.log(tau) + 0.5 * np.log(2 * np.pi))
+        )
 
     def penalty(self, w: np.ndarray, sigma: float = 1.0) -> float:
         tau = self.effective_scale(sigma)
@@ -188,7 +200,9 @@ def _elastic_net_log_normalizer(a: float, c: float) -> float:
     if c == 0.0:
         return float(np.log(2.0 / a))
     # Z = 2 sqrt(pi/(2c)) exp(a^2/(2c)) erfc(a/sqrt(2c)); erfcx keeps it finite for large a.
-    return float(np.log(2.0) + 0.5 * np.log(np.pi / (2.0 * c)) + np.log(special.erfcx(a / np.sqrt(2.0 * c))))
+    return float(
+        np.log(2.0) + 0.5 * np.log(np.pi / (2.0 * c)) + np.log(special.erfcx(a / np.sqrt(2.0 * c)))
+    )
 
 
 class ElasticNet(Prior):
@@ -247,7 +261,282 @@ class ElasticNet(Prior):
             if rho == 1.0:
                 log_z = pt.log(2.0 / a)
             else:
-                log_z = pt.log(2.0) + 0.5 * pt.log(np.pi / (2.0 * c)) + pt.log(pt.erfcx(a / pt.sqrt(2.0 * c)))
+                log_z = (
+                    pt.log(2.0)
+                    + 0.5 * pt.log(np.pi / (2.0 * c))
+                    + pt.log(pt.erfcx(a / pt.sqrt(2.0 * c)))
+                )
             return -a * pt.abs(value) - 0.5 * c * value**2 - log_z
 
         return pm.CustomDist(name, lam, logp=logp, dims=dims)
+
+
+# -- horseshoe priors (Carvalho, Polson & Scott 2010; Piironen & Vehtari 2017) ------------------
+#
+# Their densities are unbounded at w = 0 (the spike that makes them shrink noise to zero), so the
+# MAP does not exist: -log p(w) -> -inf as any w_j -> 0. They are for sampling only; anything
+# that needs a penalty gradient or prox raises ``MapUndefinedError`` with the reason.
+
+_HALF_LOG_2PI3 = 0.5 * np.log(2.0 * np.pi**3)
+
+
+class MapUndefinedError(ValueError):
+    """Raised when a MAP-style operation is requested for a prior with ``has_map = False``."""
+
+
+def _log_exp_e1(u: np.ndarray) -> np.ndarray:
+    """log(e^u E1(u)) for u > 0, stable for large u (E1 underflows past u ~ 700).
+
+    Above u = 50 the asymptotic series e^u E1(u) = (1/u) sum_k (-1)^k k! / u^k with 10 terms
+    has error below 11!/50^11 ~ 1e-11 (relative).
+    """
+    u = np.asarray(u, dtype=np.float64)
+    out = np.empty_like(u)
+    small = u <= 50.0
+    us = u[small]
+    out[small] = us + np.log(special.exp1(us))
+    ul = u[~small]
+    series = np.zeros_like(ul)
+    term = np.ones_like(ul)
+    for k in range(11):
+        series += term
+        term = -term * (k + 1) / ul
+    out[~small] = np.log(series) - np.log(ul)
+    return out
+
+
+def horseshoe_conditional_logpdf(w: np.ndarray, tau: float | np.ndarray) -> np.ndarray:
+    """log p(w_j | tau) of the horseshoe with lambda_j ~ C+(0, 1) integrated out, elementwise.
+
+    Closed form (Carvalho, Polson & Scott 2010, with theta = w / tau):
+    ``p(w | tau) = exp(u) E1(u) / (tau sqrt(2 pi^3))``, ``u = w^2 / (2 tau^2)``.
+    +inf at w = 0. ``w`` and ``tau`` broadcast.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    tau = np.asarray(tau, dtype=np.float64)
+    u = np.broadcast_to(0.5 * w**2 / tau**2, np.broadcast_shapes(w.shape, tau.shape))
+    out = np.full(u.shape, np.inf)
+    pos = u > 0
+    out[pos] = _log_exp_e1(u[pos])
+    return out - np.log(tau) - _HALF_LOG_2PI3
+
+
+def _log_half_cauchy_in_log(s: np.ndarray) -> np.ndarray:
+    """Log-density of s = log t for t ~ C+(0, 1): 1 / (pi cosh s)."""
+    return -np.log(np.pi) - (np.logaddexp(s, -s) - np.log(2.0))
+
+
+def _log_inv_gamma_in_log(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    """Log-density of x = log v for v ~ InvGamma(a, b)."""
+    return a * np.log(b) - special.gammaln(a) - a * x - b * np.exp(-x)
+
+
+def _trapezoid_logsumexp(logf: np.ndarray, step: float, axis: int = 0) -> np.ndarray:
+    """log of the trapezoid rule on a uniform grid wide enough that the ends are negligible.
+
+    The integrands below, written in log-scale variables, are analytic and decay exponentially
+    at both ends, so the plain trapezoid rule converges geometrically in 1/step.
+    """
+    return special.logsumexp(logf, axis=axis) + np.log(step)
+
+
+class Horseshoe(Prior):
+    """Horseshoe prior (Carvalho, Polson & Scott 2010), written non-centred.
+
+    ``w_j = z_j * lambda_j * tau`` with ``z_j ~ N(0, 1)``, ``lambda_j ~ C+(0, 1)`` (local scales)
+    and ``tau = tau0 * t``, ``t ~ C+(0, 1)`` (global scale ``tau ~ C+(0, tau0)``), where
+    ``tau0 = scale`` (times sigma if ``scale_by_sigma``). Use
+    :meth:`from_expected_nonzeros` to set tau0 from a guess of the number of non-zero weights.
+
+    Why non-centred: in the centred form ``w_j ~ N(0, lambda_j^2 tau^2)`` the posterior of
+    (w_j, log lambda_j, log tau) is a funnel, and NUTS diverges at its neck; sampling
+    (z, log lambda, log t) instead gives independent a-priori coordinates of unit scale.
+
+    The density is unbounded at w_j = 0, so there is no MAP (``has_map = False``): a MAP request,
+    a penalty gradient or a prox raises :class:`MapUndefinedError`. ``logpdf`` is the exact
+    marginal density (tau integrated by quadrature), +inf if some w_j is exactly 0.
+    """
+
+    name = "horseshoe"
+    is_smooth = False
+    has_map = False
+
+    def _no_map(self, what: str) -> MapUndefinedError:
+        return MapUndefinedError(
+            f"{type(self).__name__} has no {what}: its density is unbounded at w = 0 "
+            "(-log p(w) -> -inf as any w_j -> 0), so the MAP does not exist and there is no "
+            "penalized-optimization counterpart. Sample the posterior instead "
+            "(fit_method='sample' / bayesreg.sampling.sample_posterior)."
+        )
+
+    @staticmethod
+    def global_scale(
+        n_nonzero: float, n_features: int, n_samples: int, sigma: float = 1.0
+    ) -> float:
+        """Piironen & Vehtari's (2017, eq. 3.12) tau0 = p0 / (p - p0) * sigma / sqrt(n).
+
+        The prior guess of the number of relevant features p0 becomes the global scale for which
+        the prior's effective number of non-zeros ``m_eff`` is centred near p0.
+        """
+        p = int(n_features)
+        n = int(n_samples)
+        if p < 2 or n < 1:
+            raise ValueError(f"need n_features >= 2 and n_samples >= 1; got p={p!r}, n={n!r}.")
+        p0 = float(n_nonzero)
+        if not 0.0 < p0 < p:
+            raise ValueError(
+                f"The 'n_nonzero' parameter must be a float in the range (0, n_features={p}). "
+                f"Got {n_nonzero!r} instead."
+            )
+        return p0 / (p - p0) * check_positive(sigma, "sigma") / np.sqrt(n)
+
+    @classmethod
+    def from_expected_nonzeros(
+        cls,
+        n_nonzero: float,
+        n_features: int,
+        n_samples: int,
+        *,
+        pseudo_sigma: float | None = None,
+        **kwargs,
+    ) -> Horseshoe:
+        """The prior with tau0 = p0 / (p - p0) * sigma / sqrt(n) (Piironen & Vehtari 2017).
+
+        With ``pseudo_sigma=None`` (Gaussian likelihood) the prior is ``scale_by_sigma=True``
+        with ``scale = p0 / (p - p0) / sqrt(n)``, so tau0 follows the model's sigma. For a
+        Bernoulli likelihood pass a pseudo-sigma (Piironen & Vehtari suggest 2 for logistic
+        regression, 1 / sqrt(mu (1 - mu)) at mu = 1/2).
+        """
+        if pseudo_sigma is None:
+            scale = cls.global_scale(n_nonzero, n_features, n_samples, 1.0)
+            return cls(scale, scale_by_sigma=True, **kwargs)
+        scale = cls.global_scale(n_nonzero, n_features, n_samples, pseudo_sigma)
+        return cls(scale, scale_by_sigma=False, **kwargs)
+
+    # -- numpy side ------------------------------------------------------------------------
+    #: log-scale quadrature grid for the global scale t (tau = tau0 t): ends decay like e^-40
+    _GRID = np.arange(-40.0, 40.0 + 1e-9, 0.05)
+
+    def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
+        w = np.atleast_1d(np.asarray(w, dtype=np.float64)).ravel()
+        if np.any(w == 0.0):
+            return float(np.inf)
+        tau0 = self.effective_scale(sigma)
+        s = self._GRID
+        cond = horseshoe_conditional_logpdf(w[None, :], tau0 * np.exp(s)[:, None]).sum(axis=1)
+        return float(_trapezoid_logsumexp(_log_half_cauchy_in_log(s) + cond, s[1] - s[0]))
+
+    def penalty(self, w: np.ndarray, sigma: float = 1.0) -> float:
+        """``-logpdf(w)``: not separable over coefficients, and -inf at any w_j = 0."""
+        return -self.logpdf(w, sigma)
+
+    def penalty_grad(self, w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+        raise self._no_map("penalty gradient for MAP solvers")
+
+    def prox(self, v: np.ndarray, step: float, sigma: float = 1.0) -> np.ndarray:
+        raise self._no_map("proximal operator")
+
+    # -- PyMC side -------------------------------------------------------------------------
+    def _global(self, name: str, scale, sigma) -> pt.TensorVariable:
+        # tau = tau0 * t with t ~ C+(0, 1): the sampled variable does not depend on the scale,
+        # so changing prior_scale (pm.Data) never changes the sampler's geometry.
+        t = pm.HalfCauchy(f"{name}_tau_raw", beta=1.0)
+        return pm.Deterministic(f"{name}_tau", self.pymc_scale(scale, sigma) * t)
+
+    def to_pymc(self, name, scale, sigma=None, dims="feature"):
+        tau = self._global(name, scale, sigma)
+        lam = pm.HalfCauchy(f"{name}_lambda", beta=1.0, dims=dims)
+        z = pm.Normal(f"{name}_z", mu=0.0, sigma=1.0, dims=dims)
+        return pm.Deterministic(name, z * lam * tau, dims=dims)
+
+
+class RegularizedHorseshoe(Horseshoe):
+    """Regularized horseshoe (Piironen & Vehtari 2017, "the Finnish horseshoe"), non-centred.
+
+    ``w_j = z_j * tau * lambda_tilde_j`` with
+    ``lambda_tilde_j^2 = c^2 lambda_j^2 / (c^2 + tau^2 lambda_j^2)``, ``z_j ~ N(0, 1)``,
+    ``lambda_j ~ C+(0, 1)``, ``tau ~ C+(0, tau0)``, and the slab ``c^2 ~ InvGamma(nu/2,
+    nu s^2/2)`` (``s = slab_scale``, ``nu = slab_df``; marginally a Student-t_nu(0, s) slab).
+    Small coefficients are shrunk like the horseshoe; large ones like a Gaussian N(0, c^2),
+    which keeps them (and the posterior geometry) finite when the data are weakly identifying.
+    ``tau0 = scale`` (times sigma if ``scale_by_sigma``); see :meth:`from_expected_nonzeros`.
+
+    Parameters
+    ----------
+    scale : float
+        tau0, the global scale's half-Cauchy scale.
+    slab_scale : float, default 2.0
+        s, the scale of the slab (in units of w), brms's default.
+    slab_df : float, default 4.0
+        nu, the slab's degrees of freedom, brms's default.
+    scale_by_sigma : bool, default False
+        tau0 = scale * sigma. The slab is not scaled by sigma (it is in units of w).
+    """
+
+    name = "regularized_horseshoe"
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        *,
+        slab_scale: float = 2.0,
+        slab_df: float = 4.0,
+        scale_by_sigma: bool = False,
+    ) -> None:
+        super().__init__(scale, scale_by_sigma=scale_by_sigma)
+        self.slab_scale = check_positive(slab_scale, "slab_scale", "RegularizedHorseshoe")
+        self.slab_df = check_positive(slab_df, "slab_df", "RegularizedHorseshoe")
+
+    def __repr__(self) -> str:
+        extra = ", scale_by_sigma=True" if self.scale_by_sigma else ""
+        return (
+            f"RegularizedHorseshoe(scale={self.scale!r}, slab_scale={self.slab_scale!r}, "
+            f"slab_df={self.slab_df!r}{extra})"
+        )
+
+    #: log-scale quadrature step for the three nested integrals (tau, c^2, lambda_j)
+    _STEP = 0.1
+
+    def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
+        """Exact marginal log-density, by quadrature over (tau, c^2, lambda_j).
+
+        The prior variance of w_j given (tau, c, lambda_j) depends on tau and lambda_j only
+        through r = log(tau lambda_j), so the lambda-integral for every tau on the grid is one
+        discrete convolution in log space (a matrix product), done once per value of c^2.
+        """
+        w = np.atleast_1d(np.asarray(w, dtype=np.float64)).ravel()
+        if np.any(w == 0.0):
+            return float(np.inf)
+        tau0 = self.effective_scale(sigma)
+        h = self._STEP
+        a = 0.5 * self.slab_df
+        # x = log v, v = c^2 / s^2 ~ InvGamma(a, a): tails decay like e^{-a x} and e^{-a e^{-x}}
+        xs = np.arange(np.log(a) - 6.0, np.log(a) + 40.0 / a, h)
+        log_pc = _log_inv_gamma_in_log(xs, a, a)
+        st = np.arange(-30.0, 30.0 + 1e-9, h)  # s = log(tau / tau0), tau / tau0 ~ C+(0, 1)
+        rs = np.arange(-60.0, 60.0 + 1e-9, h)  # r - log(tau0) = s + log(lambda_j)
+        log_pt = _log_half_cauchy_in_log(st)
+        # kernel K[i, k] = density of log(lambda) = rs[k] - st[i], lambda ~ C+(0, 1)
+        kernel = np.exp(_log_half_cauchy_in_log(rs[None, :] - st[:, None]))
+        tl2 = (tau0 * np.exp(rs)) ** 2  # (tau lambda)^2 on the r grid
+        per_c = np.empty(xs.size)
+        for i, x in enumerate(xs):
+            c2 = self.slab_scale**2 * np.exp(x)
+            var = 1.0 / (1.0 / tl2 + 1.0 / c2)  # (R,)
+            logn = -0.5 * (np.log(2 * np.pi * var)[:, None] + w[None, :] ** 2 / var[:, None])
+            top = logn.max(axis=0)
+            with np.errstate(divide="ignore"):
+                per_w = np.log(kernel @ np.exp(logn - top)) + top + np.log(h)  # (T, p)
+            per_c[i] = _trapezoid_logsumexp(per_w.sum(axis=1) + log_pt, h)
+        return float(_trapezoid_logsumexp(per_c + log_pc, h))
+
+    def to_pymc(self, name, scale, sigma=None, dims="feature"):
+        tau = self._global(name, scale, sigma)
+        lam = pm.HalfCauchy(f"{name}_lambda", beta=1.0, dims=dims)
+        half_nu = 0.5 * self.slab_df
+        # c^2 = s^2 * v, v ~ InvGamma(nu/2, nu/2): the slab scale is a constant, not sampled on
+        c2_aux = pm.InverseGamma(f"{name}_c2_aux", alpha=half_nu, beta=half_nu)
+        c2 = pm.Deterministic(f"{name}_c2", self.slab_scale**2 * c2_aux)
+        lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+        z = pm.Normal(f"{name}_z", mu=0.0, sigma=1.0, dims=dims)
+        return pm.Deterministic(name, z * tau * lam_tilde, dims=dims)

@@ -1,0 +1,98 @@
+"""Tier 1: likelihoods as losses, vs scipy and finite differences; Lipschitz bounds vs Hessians."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood, design_lipschitz
+
+
+@pytest.fixture
+def data(rng):
+    X = rng.normal(size=(40, 4))
+    eta = X @ np.array([0.5, -1.0, 0.0, 2.0]) + 0.3
+    y_gauss = eta + rng.normal(size=40)
+    y_bern = (rng.uniform(size=40) < special.expit(eta)).astype(float)
+    return X, eta, y_gauss, y_bern
+
+
+def test_gaussian_logpdf_matches_scipy(data):
+    _, eta, y, _ = data
+    lik = GaussianLikelihood(sigma=1.7)
+    np.testing.assert_allclose(
+        lik.logpdf(eta, y, 1.7), stats.norm.logpdf(y, eta, 1.7).sum(), rtol=1e-12
+    )
+    # loss is the eta-dependent part: SSE / (2 sigma^2)
+    np.testing.assert_allclose(
+        lik.loss(eta, y, 1.7), np.sum((y - eta) ** 2) / (2 * 1.7**2), rtol=1e-12
+    )
+
+
+def test_bernoulli_logpdf_matches_scipy(data):
+    _, eta, _, y = data
+    lik = BernoulliLikelihood()
+    ref = stats.bernoulli.logpmf(y, special.expit(eta)).sum()
+    np.testing.assert_allclose(lik.logpdf(eta, y), ref, rtol=1e-12)
+
+
+def test_bernoulli_loss_is_stable_for_large_eta():
+    lik = BernoulliLikelihood()
+    # log(1 + e^800) - 800 = 0 exactly in the limit; a naive formula overflows to inf
+    assert lik.loss(np.array([800.0, -800.0]), np.array([1.0, 0.0])) == pytest.approx(
+        0.0, abs=1e-300
+    )
+    assert lik.loss(np.array([800.0]), np.array([0.0])) == pytest.approx(800.0)
+
+
+@pytest.mark.parametrize("lik", [GaussianLikelihood(sigma=0.8), BernoulliLikelihood()], ids=repr)
+def test_loss_gradient_matches_finite_differences(lik, data):
+    _, eta, y_g, y_b = data
+    y = y_b if lik.name == "bernoulli" else y_g
+    h = 1e-6
+    fd = np.array(
+        [
+            (lik.loss(eta + h * e, y, 0.8) - lik.loss(eta - h * e, y, 0.8)) / (2 * h)
+            for e in np.eye(eta.size)
+        ]
+    )
+    # central differences: O(h^2) + O(eps * |loss| / h) ~ 1e-8
+    np.testing.assert_allclose(lik.loss_grad(eta, y, 0.8), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_gaussian_lipschitz_is_the_hessian_norm(data):
+    X, *_ = data
+    sigma = 0.6
+    Z = np.column_stack([X, np.ones(len(X))])
+    hessian = Z.T @ Z / sigma**2
+    L = GaussianLikelihood(sigma=sigma).lipschitz(X, sigma)
+    np.testing.assert_allclose(L, np.linalg.eigvalsh(hessian).max(), rtol=1e-12)
+    assert design_lipschitz(X, fit_intercept=False) == pytest.approx(np.linalg.norm(X, 2) ** 2)
+
+
+def test_bernoulli_lipschitz_bounds_every_hessian(data, rng):
+    X, *_ = data
+    Z = np.column_stack([X, np.ones(len(X))])
+    L = BernoulliLikelihood().lipschitz(X)
+    for _ in range(20):
+        p = special.expit(Z @ rng.normal(scale=3, size=5))
+        hessian = Z.T @ (Z * (p * (1 - p))[:, None])
+        assert np.linalg.eigvalsh(hessian).max() <= L * (1 + 1e-12)
+    # and it is attained at eta = 0 (p = 1/2): the bound is tight
+    np.testing.assert_allclose(np.linalg.eigvalsh(Z.T @ Z / 4).max(), L, rtol=1e-12)
+
+
+def test_sigma_prior_scale_default_is_scaled_to_y():
+    y = np.array([1.0, 3.0, 5.0, 7.0])
+    assert GaussianLikelihood().resolved_sigma_prior_scale(y) == pytest.approx(2.5 * np.std(y))
+    assert GaussianLikelihood(sigma_prior_scale=10.0).resolved_sigma_prior_scale(y) == 10.0
+
+
+def test_bad_sigma_raises():
+    with pytest.raises(
+        ValueError, match=r"'sigma' parameter of GaussianLikelihood .* \(0, inf\)\. Got -1"
+    ):
+        GaussianLikelihood(sigma=-1.0)
+    with pytest.raises(ValueError, match=r"'sigma' parameter of GaussianLikelihood .*Got 0"):
+        GaussianLikelihood(sigma=0)
