@@ -1,0 +1,264 @@
+"""MAP estimates vs closed forms and scikit-learn at the converted strength (tier 2)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNet as SkElasticNet
+from sklearn.linear_model import Lasso, LogisticRegression, Ridge
+
+from bayesreg.conventions import penalty_to_prior, prior_to_penalty
+from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
+from bayesreg.model import RegressionModel
+from bayesreg.priors import ElasticNet, Gaussian, Laplace
+from bayesreg.solvers import ConvergenceWarning, map_estimate, ridge_closed_form
+
+SIGMA = 54.0  # roughly the diabetes residual sd; any fixed value works for the identities
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(b)))
+
+
+def _lasso_ref(X, y, alpha):
+    # scikit-learn's coordinate descent stopped on a duality gap of 1e-14 * ||y||^2 / n: far
+    # below the 1e-6 relative agreement asked for
+    return Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def lasso_model(diabetes):
+    """One compiled diabetes lasso model; tests move along the path with set_prior_scale."""
+    return RegressionModel(
+        diabetes.X.to_numpy(), diabetes.y, Laplace(100.0), GaussianLikelihood(SIGMA)
+    )
+
+
+@pytest.mark.parametrize("alpha", [0.02, 0.3, 2.0])
+def test_lasso_map_matches_sklearn_on_diabetes(diabetes, lasso_model, alpha):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    n = len(y)
+    model = lasso_model
+    model.set_prior_scale(penalty_to_prior("sklearn_lasso", alpha, sigma=SIGMA, n=n).scale)
+    est = map_estimate(model)
+    ref = _lasso_ref(X, y, alpha)
+    assert est.method == "fista" and est.converged
+    assert _rel(est.coef, ref.coef_) < 1e-6
+    np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
+    assert (est.coef == 0).any()  # a real test of the zero pattern: some coefficients are 0
+    assert abs(est.intercept - ref.intercept_) < 1e-6 * abs(ref.intercept_)
+
+
+def test_lasso_map_p_greater_than_n():
+    rng = np.random.default_rng(0)
+    n, p = 50, 200
+    X = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:5] = [3, -2, 1.5, 1, -1]
+    y = X @ w + 0.5 * rng.standard_normal(n) + 2.0
+    alpha = 0.1
+    model = RegressionModel(
+        X, y, penalty_to_prior("sklearn_lasso", alpha, sigma=1.0, n=n), GaussianLikelihood(1.0)
+    )
+    est = map_estimate(model)
+    ref = _lasso_ref(X, y, alpha)
+    assert est.converged
+    assert _rel(est.coef, ref.coef_) < 1e-6
+    np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
+    assert 0 < est.n_nonzero < n  # sparse, and the lasso keeps at most n coefficients
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+def test_logistic_map_matches_sklearn(sparse_classification, rho):
+    X, y = sparse_classification.X.to_numpy(), sparse_classification.y
+    C = 0.2
+    prior = penalty_to_prior("sklearn_logistic", C, l1_ratio=rho)
+    model = RegressionModel(X, y, prior, BernoulliLikelihood())
+    est = map_estimate(model)
+    solver = "newton-cholesky" if rho == 0 else "saga"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = LogisticRegression(C=C, l1_ratio=rho, solver=solver, tol=1e-13, max_iter=10**6)
+        ref.fit(X, y)
+    assert est.converged
+    assert _rel(est.coef, ref.coef_[0]) < 1e-6
+    np.testing.assert_array_equal(est.coef == 0, ref.coef_[0] == 0)
+    if rho == 1.0:
+        assert (est.coef == 0).any()
+    assert abs(est.intercept - ref.intercept_[0]) < 1e-6
+
+
+def test_elastic_net_map_matches_sklearn(diabetes):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    n, alpha, rho = len(y), 0.01, 0.7
+    prior = penalty_to_prior("sklearn_elasticnet", alpha, sigma=SIGMA, n=n, l1_ratio=rho)
+    assert isinstance(prior, ElasticNet)
+    est = map_estimate(RegressionModel(X, y, prior, GaussianLikelihood(SIGMA)))
+    ref = SkElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-14, max_iter=10**6).fit(X, y)
+    assert _rel(est.coef, ref.coef_) < 1e-6
+    np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
+
+
+@pytest.mark.parametrize("method", ["closed_form", "lbfgs", "fista"])
+def test_ridge_map_equals_closed_form(diabetes, method):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    prior = penalty_to_prior("sklearn_ridge", 0.5, sigma=SIGMA)
+    est = map_estimate(RegressionModel(X, y, prior, GaussianLikelihood(SIGMA)), method=method)
+    coef, b = ridge_closed_form(X, y, 0.5)
+    # closed form and MAP: both exact up to rounding (KKT residual ~1e-15 relative)
+    assert _rel(est.coef, coef) < 1e-10
+    assert abs(est.intercept - b) < 1e-10 * abs(b)
+    ref = Ridge(alpha=0.5, solver="cholesky").fit(X, y)
+    assert _rel(coef, ref.coef_) < 1e-10
+
+
+def test_ridge_closed_form_primal_dual_and_augmented_lstsq(rng):
+    # p > n takes the dual branch; both must equal the augmented least-squares solution
+    for n, p in [(40, 5), (15, 30)]:
+        X = rng.standard_normal((n, p)) * rng.uniform(0.1, 100, p)
+        y = rng.standard_normal(n)
+        alpha = 0.7
+        coef, b = ridge_closed_form(X, y, alpha)
+        Xc, yc = X - X.mean(0), y - y.mean()
+        A = np.vstack([Xc, np.sqrt(alpha) * np.eye(p)])
+        ref = np.linalg.lstsq(A, np.append(yc, np.zeros(p)), rcond=None)[0]
+        np.testing.assert_allclose(coef, ref, rtol=1e-9, atol=1e-12)
+        assert b == pytest.approx(y.mean() - X.mean(0) @ ref, rel=1e-9, abs=1e-12)
+    with pytest.raises(ValueError, match="'alpha' parameter of ridge_closed_form"):
+        ridge_closed_form(X, y, -1.0)
+
+
+def _calendar_years(n=62, seed=3):
+    """Kilpisjarvi-like data: x = calendar years (in the thousands), y = temperature."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(1952, 1952 + n, dtype=float)
+    y = 8.0 + 0.02 * (years - 1952) + 1.1 * rng.standard_normal(n)
+    return years[:, None], y
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "fista"])
+def test_badly_scaled_ridge_matches_closed_form(method):
+    X, y = _calendar_years()
+    tau, sigma = 0.0333, 1.1  # the posteriordb prior sd for beta
+    model = RegressionModel(X, y, Gaussian(tau), GaussianLikelihood(sigma))
+    est = map_estimate(model, method=method)
+    coef, b = ridge_closed_form(X, y, sigma**2 / tau**2)
+    assert est.converged
+    assert _rel(est.coef, coef) < 1e-9
+    assert abs(est.intercept - b) < 1e-9 * abs(b)
+
+
+def test_badly_scaled_lasso_matches_sklearn():
+    X, y = _calendar_years()
+    X = np.column_stack([X, np.random.default_rng(1).standard_normal(len(y))])
+    alpha = 0.002
+    model = RegressionModel(
+        X, y, penalty_to_prior("sklearn_lasso", alpha, sigma=1.0, n=len(y)), GaussianLikelihood(1.0)
+    )
+    est = map_estimate(model)
+    ref = _lasso_ref(X, y, alpha)
+    assert est.converged
+    assert _rel(est.coef, ref.coef_) < 1e-6
+    np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
+
+
+def test_estimated_sigma_joint_map_closed_form(diabetes):
+    """Gaussian prior, sigma ~ HalfNormal(s): at the joint MAP (no Jacobian) w is the ridge
+    solution at alpha = sigma^2/tau^2 and sigma solves sigma^4/s^2 + n sigma^2 - SSE = 0."""
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    tau = 50.0
+    model = RegressionModel(X, y, Gaussian(tau))
+    est = map_estimate(model)
+    assert est.method == "lbfgs" and est.converged and est.sigma is not None
+    coef, _ = ridge_closed_form(X, y, est.sigma**2 / tau**2)
+    assert _rel(est.coef, coef) < 1e-10
+    sse = float(np.sum((y - X @ est.coef - est.intercept) ** 2))
+    s = model.likelihood.resolved_sigma_prior_scale(y)
+    n = len(y)
+    sigma2 = 0.5 * s**2 * (-n + np.sqrt(n**2 + 4 * sse / s**2))
+    # the sigma block stops at a relative KKT residual of 1e-10 (curvature ~2n in log sigma)
+    assert est.sigma == pytest.approx(np.sqrt(sigma2), rel=1e-8)
+
+
+def test_estimated_sigma_laplace_scale_by_sigma(diabetes):
+    """Laplace(b * sigma): at the joint MAP, w is the lasso at alpha = sigma^2 / (n b sigma)."""
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    n = len(y)
+    model = RegressionModel(X, y, Laplace(1.0, scale_by_sigma=True))
+    est = map_estimate(model)
+    assert est.converged and est.sigma is not None
+    alpha = prior_to_penalty(model.prior, "sklearn_lasso", sigma=est.sigma, n=n)
+    ref = _lasso_ref(X, y, alpha)
+    assert _rel(est.coef, ref.coef_) < 1e-6
+    np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
+
+
+def test_prior_scale_path_reuses_compiled_graph(diabetes, lasso_model):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    n = len(y)
+    model = lasso_model
+    map_estimate(model)
+    compiled = dict(model._functions)
+    for alpha in [1.0, 0.1, 0.01]:
+        model.set_prior_scale(SIGMA**2 / (n * alpha))
+        est = map_estimate(model)
+        ref = _lasso_ref(X, y, alpha)
+        assert _rel(est.coef, ref.coef_) < 1e-6 if ref.coef_.any() else not est.coef.any()
+        np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
+    assert model._functions.keys() == compiled.keys()
+    assert all(model._functions[k] is compiled[k] for k in compiled)
+
+
+def test_errors(diabetes, lasso_model):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    lasso = lasso_model
+    with pytest.raises(
+        ValueError, match=r"'newton' is not a supported MAP method\. Must be one of"
+    ):
+        map_estimate(lasso, method="newton")
+    with pytest.raises(ValueError, match="not differentiable at 0"):
+        map_estimate(lasso, method="lbfgs")
+    with pytest.raises(ValueError, match="needs a Gaussian prior and a GaussianLikelihood"):
+        map_estimate(lasso, method="closed_form")
+    with pytest.raises(ValueError, match="'tol' parameter of map_estimate"):
+        map_estimate(lasso, tol=0.0)
+    with pytest.raises(TypeError, match="must be a RegressionModel"):
+        map_estimate("model")
+
+    class Pole(Gaussian):  # stands in for the horseshoe: a density unbounded at 0
+        has_map = False
+
+    with pytest.raises(ValueError, match="unbounded at w = 0"):
+        map_estimate(RegressionModel(X, y, Pole(1.0), GaussianLikelihood(SIGMA)))
+
+
+def test_non_convergence_is_loud(lasso_model):
+    model = lasso_model
+    model.set_prior_scale(100.0)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        est = map_estimate(model, method="ista", max_iter=2)
+    assert not est.converged
+    assert est.optimality > 1e-6
+
+
+def test_optimality_and_objective_are_consistent(diabetes, lasso_model):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    model = lasso_model
+    model.set_prior_scale(100.0)
+    est = map_estimate(model)
+    # objective = -log posterior (no Jacobian) from the numpy densities
+    eta = X @ est.coef + est.intercept
+    neg = -(model.likelihood.logpdf(eta, y, SIGMA) + model.prior.logpdf(est.coef))
+    assert est.objective == pytest.approx(neg, rel=1e-12)
+    assert est.optimality < 1e-8
+    # any perturbation, including of a zero coefficient, increases the objective
+    prob_vals = []
+    for j in range(X.shape[1]):
+        for d in (-1e-3, 1e-3):
+            w = est.coef.copy()
+            w[j] += d
+            eta = X @ w + est.intercept
+            prob_vals.append(-(model.likelihood.logpdf(eta, y, SIGMA) + model.prior.logpdf(w)))
+    assert min(prob_vals) > est.objective
