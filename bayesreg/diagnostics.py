@@ -1,0 +1,493 @@
+"""Can these draws be trusted? MCMC diagnostics with advice, and PSIS-LOO model comparison.
+
+The one place that talks to ArviZ for diagnostics. Thresholds follow Vehtari, Gelman, Simpson,
+Carpenter & Bürkner (2021), "Rank-normalization, folding, and localization: an improved R-hat":
+
+=========================  ==============================  ====================================
+check                      flagged when                    what it means
+=========================  ==============================  ====================================
+rank-normalized R-hat      > 1.01                          chains disagree: not converged
+bulk ESS                   < 400 (all chains together)     means/medians imprecise
+tail ESS                   < 400                           5%/95% quantiles, intervals imprecise
+divergences                > 0                             NUTS missed part of the posterior:
+                                                           estimates may be biased
+E-BFMI (per chain)         < 0.3                           momentum resampling explores energy
+                                                           poorly (heavy tails, funnels)
+tree-depth saturation      > 0 draws at max_treedepth      trajectories cut short: inefficient
+Pareto k (PSIS-LOO)        > 0.7                           that observation's LOO is unreliable
+=========================  ==============================  ====================================
+
+The Monte Carlo standard errors in the summary are never rounded (``round_to="none"``): ArviZ's
+default rounding turns a small MCSE into 0.0, which reads as "exact".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from bayesreg._validation import check_positive
+
+__all__ = [
+    "THRESHOLDS",
+    "Diagnosis",
+    "ModelComparison",
+    "Problem",
+    "compare_models",
+    "diagnose",
+]
+
+#: default thresholds (Vehtari et al. 2021; Stan's defaults for the sampler checks)
+THRESHOLDS: dict[str, float] = {
+    "rhat": 1.01,
+    "ess_bulk": 400.0,
+    "ess_tail": 400.0,
+    "divergences": 0.0,
+    "ebfmi": 0.3,
+    "treedepth_fraction": 0.0,
+    "pareto_k": 0.7,
+}
+
+ADVICE: dict[str, str] = {
+    "rhat": (
+        "The chains have not converged to the same distribution. Run longer (raise tune and "
+        "draws), start more chains, and look at trace plots (az.plot_trace) for stuck or "
+        "multimodal chains; standardize X; for hierarchical or shrinkage priors use the "
+        "non-centred form."
+    ),
+    "ess_bulk": (
+        "Too few effective draws for reliable means and medians. Raise draws (ESS grows about "
+        "linearly with them) or reduce autocorrelation: standardize X, decorrelate predictors "
+        "(QR), use the non-centred form, or try backend='nutpie' (better mass-matrix adaptation)."
+    ),
+    "ess_tail": (
+        "Too few effective draws in the tails: credible intervals and 5%/95% quantiles are "
+        "unreliable. Raise draws; if bulk ESS is fine but tail ESS is low, the tails are heavy or "
+        "poorly explored: reparametrize or use a lighter-tailed prior."
+    ),
+    "divergences": (
+        "Divergent transitions mean NUTS could not follow the posterior's curvature and the "
+        "draws may be biased; do not ignore them. Raise target_accept (e.g. "
+        "sample_posterior(..., target_accept=0.95)); if they persist, reparametrize: write "
+        "scale-mixture / hierarchical priors in the non-centred form (w = tau * z, z ~ N(0, 1)) "
+        "to remove the funnel, and standardize X."
+    ),
+    "ebfmi": (
+        "Low E-BFMI: the sampler's momentum resampling cannot move through the energy "
+        "distribution (heavy tails, funnels). Reparametrize (non-centred form for scale "
+        "parameters), give scale parameters more informative priors, and raise tune so the "
+        "mass matrix adapts."
+    ),
+    "treedepth": (
+        "Trajectories hit the maximum tree depth: sampling is inefficient (not biased). Raise "
+        "max_treedepth (e.g. 12), or improve the geometry: standardize X, decorrelate "
+        "predictors (QR), use a denser mass matrix (backend='nutpie' with "
+        "low_rank_modified_mass_matrix=True)."
+    ),
+    "chains": (
+        "R-hat needs at least 2 chains (4 recommended) to detect non-convergence: sample with "
+        "chains=4."
+    ),
+    "pareto_k": (
+        "PSIS-LOO is unreliable for these observations (Pareto k > 0.7): they are highly "
+        "influential. Use exact LOO for them (az.loo with reloo, or refit without them), K-fold "
+        "cross-validation, or a more robust likelihood (Student-t); check them for outliers."
+    ),
+}
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe scalar: NaN/inf -> None, numpy types -> Python."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One diagnostic failure.
+
+    Attributes
+    ----------
+    kind : str
+        ``"rhat"``, ``"ess_bulk"``, ``"ess_tail"``, ``"divergences"``, ``"ebfmi"``,
+        ``"treedepth"``, ``"chains"`` or ``"pareto_k"``.
+    message : str
+        What was measured, against which threshold.
+    advice : str
+        What to do about it.
+    variables : tuple of str
+        The parameters (or chains, or observations) concerned.
+    """
+
+    kind: str
+    message: str
+    advice: str
+    variables: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "advice": self.advice,
+            "variables": list(self.variables),
+        }
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.message}\n    advice: {self.advice}"
+
+
+@dataclass
+class Diagnosis:
+    """The result of :func:`diagnose`.
+
+    Attributes
+    ----------
+    ok : bool
+        True when no problem was found.
+    problems : list of Problem
+    summary : pandas.DataFrame
+        ``az.summary(..., round_to="none")``: mean, sd, HDI, MCSE of mean and sd (unrounded),
+        bulk and tail ESS, R-hat, one row per scalar parameter.
+    stats : dict
+        Sampler-level numbers: ``n_chains``, ``n_draws``, ``n_divergent``, ``divergent_fraction``,
+        ``ebfmi`` (per chain), ``treedepth_fraction``, ``max_treedepth``, ``max_rhat``,
+        ``min_ess_bulk``, ``min_ess_tail``.
+    thresholds : dict
+        The thresholds used.
+    """
+
+    ok: bool
+    problems: list[Problem]
+    summary: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds of the problems found, in order."""
+        return [p.kind for p in self.problems]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable: ``ok``, ``problems``, ``stats``, ``thresholds``, ``summary``."""
+        summary = {
+            str(idx): {str(col): _clean(val) for col, val in row.items()}
+            for idx, row in self.summary.iterrows()
+        }
+        stats = {
+            k: ([_clean(x) for x in v] if isinstance(v, list | tuple | np.ndarray) else _clean(v))
+            for k, v in self.stats.items()
+        }
+        out = {
+            "ok": bool(self.ok),
+            "problems": [p.to_dict() for p in self.problems],
+            "stats": stats,
+            "thresholds": dict(self.thresholds),
+            "summary": summary,
+        }
+        json.dumps(out)  # fail here, not in a caller's report writer
+        return out
+
+    def __str__(self) -> str:
+        s = self.stats
+        head = (
+            f"Diagnosis: {'OK' if self.ok else f'{len(self.problems)} problem(s)'} "
+            f"({s.get('n_chains')} chains x {s.get('n_draws')} draws; max R-hat "
+            f"{_fmt(s.get('max_rhat'))}, min bulk ESS {_fmt(s.get('min_ess_bulk'), 0)}, "
+            f"min tail ESS {_fmt(s.get('min_ess_tail'), 0)}, divergences {s.get('n_divergent', 'n/a')})"
+        )
+        return "\n".join([head, *[f"  {p}" for p in self.problems]])
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return f"<pre>{self}</pre>" + self.summary.to_html()
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{x:.{digits}f}"
+
+
+def _names(index: Sequence[Any], limit: int = 8) -> str:
+    names = [str(i) for i in index]
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def diagnose(
+    idata: az.InferenceData,
+    var_names: Sequence[str] | None = None,
+    *,
+    rhat_threshold: float = THRESHOLDS["rhat"],
+    min_ess: float = THRESHOLDS["ess_bulk"],
+    ebfmi_threshold: float = THRESHOLDS["ebfmi"],
+    max_treedepth: int | None = None,
+) -> Diagnosis:
+    """Check an MCMC fit: R-hat, bulk/tail ESS, MCSE, divergences, E-BFMI, tree depth.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        With a ``posterior`` group; the sampler checks need ``sample_stats`` (``diverging``,
+        ``energy``, ``tree_depth`` / ``reached_max_treedepth``) and are skipped without it (the
+        ``"exact"`` backend's i.i.d. draws).
+    var_names : sequence of str, optional
+        Parameters to check (default: every posterior variable).
+    rhat_threshold : float, default 1.01
+        Flag rank-normalized R-hat above this.
+    min_ess : float, default 400
+        Flag bulk or tail ESS (all chains together) below this.
+    ebfmi_threshold : float, default 0.3
+        Flag chains whose E-BFMI is below this.
+    max_treedepth : int, optional
+        The sampler's maximum tree depth (default: ``idata.posterior.attrs["max_treedepth"]``,
+        else 10); used when ``reached_max_treedepth`` is not in the stats.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    if not isinstance(idata, az.InferenceData) or "posterior" not in idata.groups():
+        raise TypeError(
+            "The 'idata' parameter of diagnose must be an arviz.InferenceData with a posterior "
+            f"group. Got {type(idata).__name__} instead."
+        )
+    rhat_threshold = check_positive(rhat_threshold, "rhat_threshold", "diagnose")
+    min_ess = check_positive(min_ess, "min_ess", "diagnose")
+    ebfmi_threshold = check_positive(ebfmi_threshold, "ebfmi_threshold", "diagnose")
+    post = idata.posterior
+    if var_names is not None:
+        var_names = [str(v) for v in var_names]
+        missing = [v for v in var_names if v not in post.data_vars]
+        if missing:
+            raise ValueError(
+                f"var_names {missing} are not in the posterior. Must be among: {list(post.data_vars)}."
+            )
+    n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
+    thresholds = {
+        "rhat": rhat_threshold,
+        "ess_bulk": min_ess,
+        "ess_tail": min_ess,
+        "divergences": 0.0,
+        "ebfmi": ebfmi_threshold,
+        "treedepth_fraction": 0.0,
+    }
+    summary = az.summary(idata, var_names=var_names, round_to="none")
+    problems: list[Problem] = []
+    stats: dict[str, Any] = {"n_chains": n_chains, "n_draws": n_draws}
+    if len(summary):
+        stats["max_rhat"] = float(summary["r_hat"].max()) if n_chains > 1 else float("nan")
+        stats["min_ess_bulk"] = float(summary["ess_bulk"].min())
+        stats["min_ess_tail"] = float(summary["ess_tail"].min())
+
+    # -- convergence and precision ----------------------------------------------------------
+    if n_chains < 2:
+        problems.append(
+            Problem("chains", f"Only {n_chains} chain: R-hat cannot be computed.", ADVICE["chains"])
+        )
+    else:
+        bad = summary.index[~(summary["r_hat"] <= rhat_threshold)]
+        if len(bad):
+            worst = float(summary["r_hat"].max())
+            problems.append(
+                Problem(
+                    "rhat",
+                    f"R-hat > {rhat_threshold} for {len(bad)} parameter(s) (max {worst:.4f}): "
+                    f"{_names(bad)}.",
+                    ADVICE["rhat"],
+                    tuple(str(b) for b in bad),
+                )
+            )
+    for kind, col, what in (("ess_bulk", "ess_bulk", "Bulk"), ("ess_tail", "ess_tail", "Tail")):
+        bad = summary.index[~(summary[col] >= min_ess)]
+        if len(bad):
+            problems.append(
+                Problem(
+                    kind,
+                    f"{what} ESS < {min_ess:g} for {len(bad)} parameter(s) (min "
+                    f"{float(summary[col].min()):.0f} from {n_chains * n_draws} draws): {_names(bad)}.",
+                    ADVICE[kind],
+                    tuple(str(b) for b in bad),
+                )
+            )
+
+    # -- sampler checks (NUTS only) -----------------------------------------------------------
+    ss = idata.sample_stats if "sample_stats" in idata.groups() else None
+    if ss is not None and "diverging" in ss:
+        div = np.asarray(ss["diverging"].values, dtype=bool)
+        n_div = int(div.sum())
+        stats["n_divergent"] = n_div
+        stats["divergent_fraction"] = n_div / div.size
+        if n_div > 0:
+            per_chain = div.sum(axis=1).tolist()
+            problems.append(
+                Problem(
+                    "divergences",
+                    f"{n_div} divergent transition(s) after warm-up ({100 * n_div / div.size:.2f}% of "
+                    f"draws; per chain {per_chain}).",
+                    ADVICE["divergences"],
+                    tuple(f"chain {c}" for c in range(div.shape[0]) if per_chain[c] > 0),
+                )
+            )
+    if ss is not None and "energy" in ss:
+        ebfmi = np.atleast_1d(az.bfmi(idata))
+        stats["ebfmi"] = [float(e) for e in ebfmi]
+        low = [c for c, e in enumerate(ebfmi) if not e >= ebfmi_threshold]
+        if low:
+            problems.append(
+                Problem(
+                    "ebfmi",
+                    f"E-BFMI < {ebfmi_threshold} in {len(low)} chain(s): "
+                    + ", ".join(f"chain {c}: {ebfmi[c]:.3f}" for c in low)
+                    + ".",
+                    ADVICE["ebfmi"],
+                    tuple(f"chain {c}" for c in low),
+                )
+            )
+    if ss is not None and ("reached_max_treedepth" in ss or "tree_depth" in ss):
+        if max_treedepth is None:
+            max_treedepth = int(post.attrs.get("max_treedepth", 10))
+        if "reached_max_treedepth" in ss:
+            hit = np.asarray(ss["reached_max_treedepth"].values, dtype=bool)
+        else:
+            hit = np.asarray(ss["tree_depth"].values) >= max_treedepth
+        frac = float(hit.mean())
+        stats["treedepth_fraction"] = frac
+        stats["max_treedepth"] = max_treedepth
+        if frac > 0.0:
+            problems.append(
+                Problem(
+                    "treedepth",
+                    f"{int(hit.sum())} draw(s) ({100 * frac:.2f}%) hit the maximum tree depth "
+                    f"({max_treedepth}).",
+                    ADVICE["treedepth"],
+                    tuple(f"chain {c}" for c in range(hit.shape[0]) if hit[c].any()),
+                )
+            )
+    return Diagnosis(
+        ok=not problems, problems=problems, summary=summary, stats=stats, thresholds=thresholds
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# model comparison
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ModelComparison:
+    """The result of :func:`compare_models`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``az.compare``'s table (rank, elpd_loo, p_loo, elpd_diff, weight, se, dse, warning),
+        best model first.
+    loo : dict of name -> arviz.ELPDData
+        Each model's PSIS-LOO with its pointwise Pareto k.
+    problems : list of Problem
+        Pareto-k > threshold problems, one per affected model.
+    ok : bool
+    """
+
+    table: pd.DataFrame
+    loo: dict[str, Any]
+    problems: list[Problem]
+    ok: bool
+
+    @property
+    def best(self) -> str:
+        """The name of the model with the highest expected log predictive density."""
+        return str(self.table.index[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        table = {
+            str(idx): {str(col): _clean(val) for col, val in row.items()}
+            for idx, row in self.table.iterrows()
+        }
+        out = {
+            "ok": bool(self.ok),
+            "best": self.best,
+            "table": table,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+        json.dumps(out)
+        return out
+
+    def __str__(self) -> str:
+        cols = [
+            c
+            for c in ("rank", "elpd_loo", "p_loo", "elpd_diff", "weight", "se", "dse")
+            if c in self.table
+        ]
+        lines = ["PSIS-LOO comparison (best first):", self.table[cols].to_string()]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def compare_models(
+    idatas: Mapping[str, az.InferenceData],
+    *,
+    pareto_k_threshold: float = THRESHOLDS["pareto_k"],
+    scale: str = "log",
+) -> ModelComparison:
+    """Compare fitted models by PSIS-LOO (``az.loo`` + ``az.compare``) and check Pareto k.
+
+    Parameters
+    ----------
+    idatas : mapping of name -> arviz.InferenceData
+        Each with a ``log_likelihood`` group (``sample_posterior`` stores one), for the same data.
+    pareto_k_threshold : float, default 0.7
+        Observations whose Pareto k exceeds this make LOO unreliable (Vehtari et al. 2024).
+    scale : {"log", "negative_log", "deviance"}
+        Passed to ``az.compare``; "log": higher elpd is better.
+
+    Returns
+    -------
+    ModelComparison
+    """
+    if not isinstance(idatas, Mapping) or len(idatas) < 2:
+        raise ValueError(
+            "The 'idatas' parameter of compare_models must be a dict of at least 2 "
+            f"name -> InferenceData. Got {type(idatas).__name__} of length "
+            f"{len(idatas) if hasattr(idatas, '__len__') else 'n/a'} instead."
+        )
+    pareto_k_threshold = check_positive(pareto_k_threshold, "pareto_k_threshold", "compare_models")
+    loos: dict[str, Any] = {}
+    for name, idata in idatas.items():
+        if not isinstance(idata, az.InferenceData) or "log_likelihood" not in idata.groups():
+            raise ValueError(
+                f"Model {name!r} has no log_likelihood group: sample it with "
+                "sample_posterior(..., log_likelihood=True)."
+            )
+        with warnings.catch_warnings():
+            # ArviZ's generic Pareto-k warning: reported below as a Problem, with the indices
+            warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+            loos[str(name)] = az.loo(idata, pointwise=True, scale=scale)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+        warnings.filterwarnings("ignore", message=".*inplace keyword.*")  # ArviZ vs pandas 3
+        table = az.compare(loos, ic="loo", scale=scale)
+    problems = []
+    for name, loo in loos.items():
+        k = np.asarray(loo.pareto_k.values)
+        bad = np.flatnonzero(k > pareto_k_threshold)
+        if bad.size:
+            problems.append(
+                Problem(
+                    "pareto_k",
+                    f"Model {name!r}: {bad.size} of {k.size} observation(s) have Pareto k > "
+                    f"{pareto_k_threshold} (max {k.max():.2f}).",
+                    ADVICE["pareto_k"],
+                    tuple(f"{name}: obs {i}" for i in bad),
+                )
+            )
+    return ModelComparison(table=table, loo=loos, problems=problems, ok=not problems)

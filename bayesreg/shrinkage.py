@@ -1,0 +1,501 @@
+"""Shrinkage and sparsity, measured.
+
+* Ridge (Gaussian prior) shrinks the j-th principal direction of the centred design by
+  ``d_j^2 / (d_j^2 + alpha)`` (d_j the singular values of centred X, alpha = sigma^2 / tau^2),
+  and its effective degrees of freedom are ``df(alpha) = sum_j d_j^2 / (d_j^2 + alpha)``
+  (= the trace of the hat matrix of the penalized part; add 1 for the intercept).
+* Each coefficient's posterior shrinkage relative to the least-squares (or weak-prior) estimate.
+* Scale-mixture priors w_j ~ N(0, tau^2 lambda_j^2): the shrinkage factor
+  ``kappa_j = 1 / (1 + n sigma^-2 s_j^2 tau^2 lambda_j^2)`` (s_j^2 the variance of column j) and
+  the effective number of non-zeros ``m_eff = sum_j (1 - kappa_j)`` (Piironen & Vehtari 2017,
+  "Sparsity information and regularization in the horseshoe and other shrinkage priors").
+  The Gaussian prior is the case lambda_j = 1; the Laplace prior Laplace(0, b) is
+  lambda_j^2 ~ Exponential(mean 2 b^2) with tau = 1.
+* A sparsity summary that puts side by side the MAP's exact zeros, the posterior mass near zero
+  and the credible intervals that contain zero. The Laplace MAP is sparse (the penalty's kink at
+  zero catches the optimum); the Laplace posterior mean and median are not: the posterior
+  averages over values on both sides of zero, and puts zero mass on exactly zero.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from bayesreg._validation import check_finite_array, check_positive, check_probability
+from bayesreg.likelihoods import BernoulliLikelihood
+from bayesreg.model import RegressionModel
+from bayesreg.priors import Gaussian, Laplace
+
+__all__ = [
+    "ShrinkageSummary",
+    "SparsitySummary",
+    "effective_degrees_of_freedom",
+    "effective_nonzeros",
+    "posterior_shrinkage",
+    "prior_effective_nonzeros",
+    "reference_estimate",
+    "ridge_shrinkage_factors",
+    "scale_mixture_kappa",
+    "sparsity_summary",
+]
+
+
+def _design(X: object, fit_intercept: bool) -> np.ndarray:
+    Xa = check_finite_array(X, "X", ndim=2)
+    return Xa - Xa.mean(axis=0) if fit_intercept else Xa
+
+
+def _alphas(alpha: object) -> tuple[np.ndarray, bool]:
+    a = np.asarray(alpha, dtype=np.float64)
+    scalar = a.ndim == 0
+    a = np.atleast_1d(a)
+    if a.ndim != 1 or not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(
+            f"The 'alpha' parameter must be a float (or 1D array) in the range [0, inf). Got {alpha!r} instead."
+        )
+    return a, scalar
+
+
+def ridge_shrinkage_factors(
+    X: object, alpha: float | np.ndarray, fit_intercept: bool = True
+) -> np.ndarray:
+    """Ridge's shrinkage of each principal direction: ``d_j^2 / (d_j^2 + alpha)``.
+
+    Ridge (``||y - Xw - b||^2 + alpha ||w||^2``) fits ``sum_j u_j [d_j^2 / (d_j^2 + alpha)] u_j' y``:
+    least squares shrunk by that factor along each left singular vector u_j of the centred X.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+    alpha : float or array of shape (k,)
+        Ridge strength, ``alpha = sigma^2 / tau^2`` for a Gaussian prior N(0, tau^2).
+    fit_intercept : bool, default True
+        Centre X first (the unpenalized intercept absorbs the column means).
+
+    Returns
+    -------
+    ndarray of shape (min(n, p),), or (k, min(n, p)) for an array ``alpha``
+        Factors in [0, 1], in the order of decreasing singular value.
+    """
+    d = np.linalg.svd(_design(X, fit_intercept), compute_uv=False)
+    a, scalar = _alphas(alpha)
+    d2 = d**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(d2[None, :] > 0, d2[None, :] / (d2[None, :] + a[:, None]), 0.0)
+    return f[0] if scalar else f
+
+
+def effective_degrees_of_freedom(
+    X: object, alpha: float | np.ndarray, fit_intercept: bool = True
+) -> float | np.ndarray:
+    """Ridge's effective degrees of freedom ``df(alpha) = sum_j d_j^2 / (d_j^2 + alpha)``.
+
+    Equals ``trace(Xc (Xc'Xc + alpha I)^-1 Xc')`` (Xc the centred X): the trace of the hat
+    matrix of the penalized coefficients. The full hat matrix with an intercept has trace
+    ``1 + df(alpha)``. ``df(0) = rank(X)``; df decreases to 0 as alpha grows.
+
+    Returns
+    -------
+    float, or ndarray of shape (k,) for an array ``alpha``
+    """
+    f = ridge_shrinkage_factors(X, alpha, fit_intercept)
+    return float(f.sum()) if f.ndim == 1 else f.sum(axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# scale mixtures: kappa_j and m_eff
+# ---------------------------------------------------------------------------------------------
+def scale_mixture_kappa(
+    X: object,
+    sigma: float | np.ndarray,
+    tau: float | np.ndarray,
+    lambdas: np.ndarray | None = None,
+    fit_intercept: bool = True,
+) -> np.ndarray:
+    """Shrinkage factors ``kappa_j = 1 / (1 + n sigma^-2 s_j^2 tau^2 lambda_j^2)``.
+
+    For w_j ~ N(0, tau^2 lambda_j^2) and uncorrelated predictors the posterior mean is
+    ``(1 - kappa_j)`` times the least-squares estimate: kappa_j = 1 is full shrinkage to zero,
+    kappa_j = 0 none (Piironen & Vehtari 2017, eq. 3).
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+    sigma : float or array of shape (S,)
+        Noise sd (or S posterior / prior draws of it).
+    tau : float or array of shape (S,)
+        Global scale.
+    lambdas : array of shape (p,) or (S, p), optional
+        Local scales (default 1: the Gaussian prior).
+    fit_intercept : bool, default True
+        s_j^2 is the variance of the centred column (else its raw second moment).
+
+    Returns
+    -------
+    ndarray of shape (p,), or (S, p) when any input has draws
+    """
+    Xc = _design(X, fit_intercept)
+    n = Xc.shape[0]
+    s2 = np.mean(Xc**2, axis=0)  # (p,)
+    sig = np.asarray(sigma, dtype=np.float64)
+    ta = np.asarray(tau, dtype=np.float64)
+    if np.any(~np.isfinite(sig)) or np.any(sig <= 0):
+        raise ValueError(f"The 'sigma' parameter must be > 0. Got {sigma!r} instead.")
+    if np.any(~np.isfinite(ta)) or np.any(ta < 0):
+        raise ValueError(f"The 'tau' parameter must be >= 0. Got {tau!r} instead.")
+    lam = np.ones_like(s2) if lambdas is None else np.asarray(lambdas, dtype=np.float64)
+    if lam.shape[-1] != s2.size:
+        raise ValueError(
+            f"lambdas must have p={s2.size} entries in its last axis; got shape {lam.shape}."
+        )
+    ratio = (ta[..., None] / sig[..., None]) ** 2 if (sig.ndim or ta.ndim) else (ta / sig) ** 2
+    return 1.0 / (1.0 + n * s2 * ratio * lam**2)
+
+
+def effective_nonzeros(
+    X: object,
+    sigma: float | np.ndarray,
+    tau: float | np.ndarray,
+    lambdas: np.ndarray | None = None,
+    fit_intercept: bool = True,
+) -> float | np.ndarray:
+    """Effective number of non-zero coefficients ``m_eff = sum_j (1 - kappa_j)``.
+
+    Same inputs as :func:`scale_mixture_kappa`. For a Gaussian prior with orthogonal centred
+    columns it equals ridge's :func:`effective_degrees_of_freedom` at alpha = sigma^2 / tau^2.
+
+    Returns
+    -------
+    float, or ndarray of shape (S,) with draws
+    """
+    kappa = scale_mixture_kappa(X, sigma, tau, lambdas, fit_intercept)
+    m = np.sum(1.0 - kappa, axis=-1)
+    return float(m) if np.ndim(m) == 0 else m
+
+
+def prior_effective_nonzeros(
+    model: RegressionModel,
+    size: int = 4000,
+    random_seed: int | None = None,
+    sigma: float | None = None,
+) -> np.ndarray:
+    """Draws of m_eff implied by the model's prior (what the prior says about sparsity).
+
+    Gaussian(tau): lambda_j = 1, so m_eff is one number (repeated). Laplace(b): the scale
+    mixture w_j | lambda_j ~ N(0, lambda_j^2), lambda_j^2 ~ Exponential(mean 2 b^2), tau = 1.
+    sigma: the model's known sigma, else ``sigma`` (default: sd of y, a rough noise level).
+
+    Returns
+    -------
+    ndarray of shape (size,)
+    """
+    if sigma is None:
+        sigma = model.sigma_known if model.sigma_known is not None else float(np.std(model.y))
+        if isinstance(model.likelihood, BernoulliLikelihood):
+            sigma = 1.0  # P&V use a pseudo-variance; the conventions' sigma = 1
+    sigma = check_positive(sigma, "sigma", "prior_effective_nonzeros")
+    scale = model.prior.effective_scale(sigma)
+    rng = np.random.default_rng(random_seed)
+    if type(model.prior) is Gaussian:
+        m = effective_nonzeros(model.X, sigma, scale, fit_intercept=model.fit_intercept)
+        return np.full(size, m)
+    if type(model.prior) is Laplace:
+        lam2 = rng.exponential(2.0 * scale**2, size=(size, model.p))
+        return effective_nonzeros(
+            model.X, np.full(size, sigma), np.ones(size), np.sqrt(lam2), model.fit_intercept
+        )
+    raise ValueError(
+        f"prior_effective_nonzeros knows the scale-mixture form of Gaussian and Laplace priors; got {model.prior!r}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# posterior shrinkage per coefficient
+# ---------------------------------------------------------------------------------------------
+def reference_estimate(model: RegressionModel, weak_scale: float = 1e3) -> tuple[np.ndarray, str]:
+    """The unshrunk estimate each coefficient is compared with.
+
+    Gaussian likelihood: least squares (``lstsq`` on [X, 1]; minimum-norm when X is rank
+    deficient or p > n, which is the limit of ridge as alpha -> 0). Bernoulli likelihood: the
+    weak-prior MAP, cross-entropy + ||w||^2 / (2 weak_scale^2) (the unpenalized MLE does not
+    exist under separation).
+
+    Returns
+    -------
+    coef : ndarray of shape (p,)
+    kind : str
+        ``"least_squares"``, ``"min_norm_least_squares"`` or ``"weak_prior_map"``.
+    """
+    X, y = model.X, model.y
+    n, p = X.shape
+    Z = np.column_stack([X, np.ones(n)]) if model.fit_intercept else X
+    if not isinstance(model.likelihood, BernoulliLikelihood):
+        coef, _, rank, _ = np.linalg.lstsq(Z, y, rcond=None)
+        kind = "least_squares" if rank == Z.shape[1] else "min_norm_least_squares"
+        return coef[:p], kind
+    lik = model.likelihood
+    inv_s2 = 1.0 / weak_scale**2
+    pen = np.r_[np.full(p, inv_s2), 0.0] if model.fit_intercept else np.full(p, inv_s2)
+
+    def fun(theta):
+        eta = Z @ theta
+        return lik.loss(eta, y) + 0.5 * np.sum(pen * theta**2), Z.T @ lik.loss_grad(
+            eta, y
+        ) + pen * theta
+
+    res = optimize.minimize(
+        fun,
+        np.zeros(Z.shape[1]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-10, "maxiter": 10_000},
+    )
+    return res.x[:p], "weak_prior_map"
+
+
+def _draws(idata: az.InferenceData, model: RegressionModel) -> np.ndarray:
+    if (
+        not isinstance(idata, az.InferenceData)
+        or "posterior" not in idata.groups()
+        or "w" not in idata.posterior
+    ):
+        raise TypeError(
+            "idata must be an arviz.InferenceData whose posterior has 'w' (from sample_posterior)."
+        )
+    w = idata.posterior["w"]
+    if w.sizes.get("feature") != model.p:
+        raise ValueError(
+            f"idata's w has {w.sizes.get('feature')} features; the model has p={model.p}."
+        )
+    return w.transpose("chain", "draw", "feature").values.reshape(-1, model.p)
+
+
+def _to_dict(df: pd.DataFrame, extra: dict[str, Any]) -> dict[str, Any]:
+    rows = []
+    for rec in df.to_dict(orient="records"):
+        rows.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+    for r in rows:
+        for k, v in r.items():
+            if isinstance(v, float) and not np.isfinite(v):
+                r[k] = None
+    out = {**extra, "coefficients": rows}
+    json.dumps(out)
+    return out
+
+
+@dataclass
+class ShrinkageSummary:
+    """Per-coefficient posterior shrinkage (see :func:`posterior_shrinkage`)."""
+
+    table: pd.DataFrame
+    reference_kind: str
+
+    def to_dataframe(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_dict(self.table, {"reference_kind": self.reference_kind})
+
+
+def posterior_shrinkage(
+    idata: az.InferenceData, model: RegressionModel, reference: np.ndarray | None = None
+) -> ShrinkageSummary:
+    """How far the posterior pulls each coefficient toward 0 from the unshrunk estimate.
+
+    ``shrinkage_j = 1 - posterior_mean_j / reference_j`` (0: none, 1: all the way to 0, < 0:
+    pushed away from 0, which correlated predictors can do), and the same with the median.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior draws of ``w`` (from ``sample_posterior``).
+    model : RegressionModel
+    reference : array of shape (p,), optional
+        Default :func:`reference_estimate` (least squares, or weak-prior MAP for Bernoulli).
+
+    Returns
+    -------
+    ShrinkageSummary
+        Columns: feature, reference, post_mean, post_median, post_sd, shrinkage_mean,
+        shrinkage_median.
+    """
+    W = _draws(idata, model)
+    if reference is None:
+        ref, kind = reference_estimate(model)
+    else:
+        ref, kind = check_finite_array(reference, "reference", ndim=1), "given"
+        if ref.size != model.p:
+            raise ValueError(f"reference must have p={model.p} entries; got {ref.size}.")
+    mean, median = W.mean(axis=0), np.median(W, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sh_mean = np.where(ref != 0, 1.0 - mean / ref, np.nan)
+        sh_median = np.where(ref != 0, 1.0 - median / ref, np.nan)
+    table = pd.DataFrame(
+        {
+            "feature": list(model.feature_names),
+            "reference": ref,
+            "post_mean": mean,
+            "post_median": median,
+            "post_sd": W.std(axis=0, ddof=1),
+            "shrinkage_mean": sh_mean,
+            "shrinkage_median": sh_median,
+        }
+    )
+    return ShrinkageSummary(table=table, reference_kind=kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# sparsity: MAP zeros vs posterior
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class SparsitySummary:
+    """MAP exact zeros beside the posterior's view of zero (see :func:`sparsity_summary`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per coefficient: feature, map, map_is_zero, post_mean, post_median, eps,
+        p_near_zero (P(|w_j| < eps)), lower, upper (the ``hdi_prob`` HDI), ci_contains_zero,
+        mean_is_zero, median_is_zero.
+    n_map_zeros, n_mean_zeros, n_median_zeros, n_ci_contain_zero : int
+    hdi_prob : float
+    statement : str
+        The plain-words conclusion.
+    """
+
+    table: pd.DataFrame
+    n_map_zeros: int
+    n_mean_zeros: int
+    n_median_zeros: int
+    n_ci_contain_zero: int
+    hdi_prob: float
+    prior: str
+    statement: str
+
+    def to_dataframe(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        extra = {
+            "prior": self.prior,
+            "hdi_prob": self.hdi_prob,
+            "n_map_zeros": self.n_map_zeros,
+            "n_mean_zeros": self.n_mean_zeros,
+            "n_median_zeros": self.n_median_zeros,
+            "n_ci_contain_zero": self.n_ci_contain_zero,
+            "statement": self.statement,
+        }
+        return _to_dict(self.table, extra)
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+def sparsity_summary(
+    idata: az.InferenceData,
+    model: RegressionModel,
+    map_coef: np.ndarray | None = None,
+    eps: float | np.ndarray | None = None,
+    hdi_prob: float = 0.9,
+) -> SparsitySummary:
+    """Put side by side: MAP exact zeros, posterior mass near zero, intervals containing zero.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior draws of ``w`` at the same prior scale as the MAP.
+    model : RegressionModel
+    map_coef : array of shape (p,), optional
+        The MAP (= penalized solution). Default ``bayesreg.solvers.map_estimate(model).coef``
+        (a proximal solver, so L1 zeros are exact).
+    eps : float or array of shape (p,), optional
+        "Near zero" threshold. Default: 5% of the largest |posterior mean|, i.e. an effect
+        negligible beside the largest one.
+    hdi_prob : float, default 0.9
+        Probability of the highest-density intervals.
+
+    Returns
+    -------
+    SparsitySummary
+    """
+    W = _draws(idata, model)
+    hdi_prob = check_probability(hdi_prob, "hdi_prob", "sparsity_summary")
+    if map_coef is None:
+        from bayesreg.solvers import map_estimate  # lazy: solvers may import this package
+
+        map_coef = map_estimate(model).coef
+    mc = check_finite_array(map_coef, "map_coef", ndim=1)
+    if mc.size != model.p:
+        raise ValueError(f"map_coef must have p={model.p} entries; got {mc.size}.")
+    mean, median = W.mean(axis=0), np.median(W, axis=0)
+    if eps is None:
+        eps_arr = np.full(model.p, 0.05 * float(np.max(np.abs(mean))))
+    else:
+        eps_arr = np.broadcast_to(check_finite_array(eps, "eps"), (model.p,)).astype(np.float64)
+        if np.any(eps_arr <= 0):
+            raise ValueError(f"The 'eps' parameter must be > 0. Got {eps!r} instead.")
+    p_near = np.mean(np.abs(W) < eps_arr, axis=0)
+    hdi = az.hdi(W[None, :, :], hdi_prob=hdi_prob)  # (p, 2)
+    lower, upper = hdi[:, 0], hdi[:, 1]
+    contains = (lower <= 0.0) & (upper >= 0.0)
+    table = pd.DataFrame(
+        {
+            "feature": list(model.feature_names),
+            "map": mc,
+            "map_is_zero": mc == 0.0,
+            "post_mean": mean,
+            "post_median": median,
+            "eps": eps_arr,
+            "p_near_zero": p_near,
+            "lower": lower,
+            "upper": upper,
+            "ci_contains_zero": contains,
+            "mean_is_zero": mean == 0.0,
+            "median_is_zero": median == 0.0,
+        }
+    )
+    n_map, n_mean, n_med = int((mc == 0).sum()), int((mean == 0).sum()), int((median == 0).sum())
+    n_ci = int(contains.sum())
+    p = model.p
+    zero_idx = np.flatnonzero(mc == 0)
+    parts = [
+        f"{model.prior!r}: the MAP (the penalized solution) sets {n_map} of {p} coefficients "
+        f"exactly to zero; the posterior mean sets {n_mean} and the posterior median {n_med}."
+    ]
+    if zero_idx.size:
+        parts.append(
+            f"For the {zero_idx.size} MAP zeros, |posterior median| ranges from "
+            f"{np.min(np.abs(median[zero_idx])):.3g} to {np.max(np.abs(median[zero_idx])):.3g}, and "
+            f"the posterior mass within ±eps of zero is {np.min(p_near[zero_idx]):.2f} to "
+            f"{np.max(p_near[zero_idx]):.2f}."
+        )
+    parts.append(f"{n_ci} of {p} {round(100 * hdi_prob)}% credible intervals contain 0.")
+    if model.prior.name in ("laplace", "elasticnet"):
+        parts.append(
+            "The Laplace posterior mean and median are not sparse even when the MAP is: the MAP's "
+            "zeros come from the kink of |w| at 0 catching the optimum, while the posterior "
+            "averages over values on both sides of zero and puts no mass on exactly 0. Read "
+            "sparsity from the MAP (or from the intervals), not from posterior summaries."
+        )
+    else:
+        parts.append(
+            "A Gaussian (L2) prior has no kink at 0: neither its MAP nor its posterior mean or "
+            "median sets coefficients exactly to zero; it shrinks all of them."
+        )
+    return SparsitySummary(
+        table=table,
+        n_map_zeros=n_map,
+        n_mean_zeros=n_mean,
+        n_median_zeros=n_med,
+        n_ci_contain_zero=n_ci,
+        hdi_prob=hdi_prob,
+        prior=repr(model.prior),
+        statement=" ".join(parts),
+    )

@@ -1,0 +1,341 @@
+"""Posterior sampling: the exact conjugate sampler, NUTS against it, compile-once, paths."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import integrate, stats
+from sklearn.linear_model import Ridge
+
+from bayesreg import (
+    BernoulliLikelihood,
+    Gaussian,
+    GaussianLikelihood,
+    Laplace,
+    RegressionModel,
+)
+from bayesreg.sampling import (
+    _pointwise_loglik,
+    conjugate_posterior,
+    posterior_path,
+    sample_posterior,
+)
+
+SIGMA = 1.0  # the sparse_regression fixture's noise sd
+
+
+@pytest.fixture(scope="module")
+def known_sigma_model(sparse_regression):
+    return RegressionModel(
+        sparse_regression.X, sparse_regression.y, Gaussian(0.5), GaussianLikelihood(sigma=SIGMA)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the exact sampler
+# ---------------------------------------------------------------------------------------------
+def test_conjugate_mean_is_ridge(known_sigma_model):
+    m = known_sigma_model
+    post = conjugate_posterior(m)
+    ridge = Ridge(alpha=SIGMA**2 / 0.5**2, fit_intercept=True, solver="cholesky", tol=1e-12)
+    ridge.fit(m.X, m.y)
+    # both are the solution of the same well-conditioned linear system: agree to rounding
+    np.testing.assert_allclose(post.mean[: m.p], ridge.coef_, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(post.mean[m.p], ridge.intercept_, rtol=1e-9, atol=1e-11)
+    # covariance: the inverse of A = Z'Z/sigma^2 + D/tau^2, written out directly
+    Z = np.column_stack([m.X, np.ones(m.n)])
+    A = Z.T @ Z / SIGMA**2 + np.diag(np.r_[np.full(m.p, 1 / 0.5**2), 0.0])
+    np.testing.assert_allclose(post.cov(), np.linalg.inv(A), rtol=1e-9, atol=1e-13)
+
+
+def test_exact_draws_match_closed_form(known_sigma_model):
+    m = known_sigma_model
+    post = conjugate_posterior(m)
+    idata = sample_posterior(m, draws=10_000, chains=2, backend="exact", random_seed=3)
+    W = idata.posterior["w"].values.reshape(-1, m.p)
+    sd = np.sqrt(np.diag(post.cov()))[: m.p]
+    N = W.shape[0]
+    # i.i.d. draws: MCSE of a mean is sd / sqrt(N); of an sd about sd / sqrt(2N)
+    assert np.all(np.abs(W.mean(0) - post.mean[: m.p]) < 4 * sd / np.sqrt(N))
+    assert np.all(np.abs(W.std(0, ddof=1) - sd) < 4 * sd / np.sqrt(2 * N))
+    b = idata.posterior["intercept"].values.ravel()
+    assert abs(b.mean() - post.mean[m.p]) < 4 * np.sqrt(post.cov()[-1, -1] / N)
+    assert "sigma" not in idata.posterior
+    assert list(idata.posterior["feature"].values) == m.feature_names
+    again = sample_posterior(m, draws=10_000, chains=2, backend="exact", random_seed=3)
+    np.testing.assert_array_equal(again.posterior["w"].values, idata.posterior["w"].values)
+
+
+def test_exact_nig_case_matches_quadrature(sparse_regression):
+    """sigma estimated, w | sigma ~ N(0, (c sigma)^2): sigma's marginal checked by quadrature."""
+    d = sparse_regression
+    m = RegressionModel(d.X, d.y, Gaussian(0.7, scale_by_sigma=True), GaussianLikelihood())
+    post = conjugate_posterior(m)
+    idata = sample_posterior(m, draws=10_000, chains=2, backend="exact", random_seed=11)
+    s = idata.posterior["sigma"].values.ravel()
+    # independent reference: E[sigma], E[sigma^2] by quadrature of the unnormalized log density
+    grid_max = 10 * float(np.std(d.y))
+    logf = post.sigma_log_density
+    shift = logf(np.array([np.median(s)]))[0]
+    f = lambda x, k: x**k * np.exp(logf(np.array([x]))[0] - shift)  # noqa: E731
+    Z = integrate.quad(f, 1e-6, grid_max, args=(0,), limit=200, points=[np.median(s)])[0]
+    e1 = integrate.quad(f, 1e-6, grid_max, args=(1,), limit=200, points=[np.median(s)])[0] / Z
+    e2 = integrate.quad(f, 1e-6, grid_max, args=(2,), limit=200, points=[np.median(s)])[0] / Z
+    sd = np.sqrt(e2 - e1**2)
+    assert abs(s.mean() - e1) < 4 * sd / np.sqrt(s.size)
+    assert abs(s.std() - sd) < 4 * sd / np.sqrt(2 * s.size)
+    # w's mean does not depend on sigma: ridge at alpha = 1/c^2 (sigma cancels)
+    ridge = Ridge(alpha=1 / 0.7**2, solver="cholesky").fit(d.X, d.y)
+    np.testing.assert_allclose(post.mean[: m.p], ridge.coef_, rtol=1e-9, atol=1e-11)
+    W = idata.posterior["w"].values.reshape(-1, m.p)
+    sd_w = np.sqrt(e2 * np.diag(post.cov(1.0))[: m.p])  # Var(w) = E[sigma^2] A0^-1
+    assert np.all(np.abs(W.mean(0) - ridge.coef_) < 4 * sd_w / np.sqrt(W.shape[0]))
+
+
+@pytest.mark.parametrize(
+    ("prior", "likelihood", "match"),
+    [
+        (Laplace(1.0), GaussianLikelihood(sigma=1.0), "not Gaussian"),
+        (Gaussian(1.0), GaussianLikelihood(), "scale_by_sigma=True"),
+    ],
+)
+def test_exact_refuses_non_conjugate(sparse_regression, prior, likelihood, match):
+    m = RegressionModel(sparse_regression.X, sparse_regression.y, prior, likelihood)
+    with pytest.raises(ValueError, match=match) as info:
+        sample_posterior(m, backend="exact")
+    assert "backend='pymc'" in str(info.value)
+
+
+def test_exact_refuses_bernoulli(sparse_classification):
+    d = sparse_classification
+    m = RegressionModel(d.X, d.y, Gaussian(1.0), BernoulliLikelihood())
+    with pytest.raises(ValueError, match="likelihood is BernoulliLikelihood"):
+        sample_posterior(m, backend="exact")
+
+
+def test_bad_arguments(known_sigma_model):
+    with pytest.raises(
+        ValueError, match=r"'hmc' is not a supported sampling backend\. Must be one of"
+    ):
+        sample_posterior(known_sigma_model, backend="hmc")
+    with pytest.raises(ValueError, match="'draws' parameter"):
+        sample_posterior(known_sigma_model, draws=0, backend="exact")
+    with pytest.raises(ValueError, match="'random_seed'"):
+        sample_posterior(known_sigma_model, random_seed=-1, backend="exact")
+    with pytest.raises(TypeError, match="RegressionModel"):
+        sample_posterior("model")
+
+
+def test_missing_fast_extra_names_it(known_sigma_model):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name in ("nutpie", "numpyro"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    for backend in ("nutpie", "numpyro"):
+        with mock.patch.object(builtins, "__import__", fake_import):
+            with pytest.raises(ImportError, match=r"fast.*pip install -e \"\.\[fast\]\""):
+                sample_posterior(known_sigma_model, backend=backend)
+
+
+def test_pointwise_loglik_matches_scipy(known_sigma_model, sparse_classification, rng):
+    import xarray as xr
+
+    m = known_sigma_model
+    w = rng.normal(size=(2, 3, m.p))
+    b = rng.normal(size=(2, 3))
+    post = xr.Dataset({"w": (("chain", "draw", "feature"), w), "intercept": (("chain", "draw"), b)})
+    ll = _pointwise_loglik(m, post)
+    ref = stats.norm.logpdf(m.y, m.X @ w[1, 2] + b[1, 2], SIGMA)
+    np.testing.assert_allclose(ll[1, 2], ref, rtol=1e-12)
+    d = sparse_classification
+    mb = RegressionModel(d.X, d.y, Gaussian(1.0), BernoulliLikelihood())
+    wb = rng.normal(size=(1, 2, mb.p))
+    post = xr.Dataset(
+        {
+            "w": (("chain", "draw", "feature"), wb),
+            "intercept": (("chain", "draw"), np.zeros((1, 2))),
+        }
+    )
+    p = 1 / (1 + np.exp(-(mb.X @ wb[0, 1])))
+    np.testing.assert_allclose(
+        _pointwise_loglik(mb, post)[0, 1], stats.bernoulli.logpmf(mb.y, p), rtol=1e-10
+    )
+
+
+def test_exact_posterior_path_restores_scale(known_sigma_model):
+    m = known_sigma_model
+    scales = np.array([0.05, 0.5, 5.0])
+    path = posterior_path(
+        m, scales, draws=2000, chains=2, backend="exact", random_seed=0, progressbar=False
+    )
+    assert m.prior.scale == 0.5
+    assert float(m.pymc_model["prior_scale"].get_value()) == 0.5
+    assert path.median.shape == (3, m.p) and path.map_coef.shape == (3, m.p)
+    for i, s in enumerate(scales):
+        ridge = Ridge(alpha=SIGMA**2 / s**2, solver="cholesky").fit(m.X, m.y)
+        # MAP == posterior mean == ridge for a Gaussian posterior (the MAP solver's KKT tol)
+        np.testing.assert_allclose(path.map_coef[i], ridge.coef_, rtol=1e-6, atol=1e-8)
+        sd = np.sqrt(np.diag(conjugate_posterior(m).cov()))  # at the restored scale: only a bound
+        assert np.all(path.lower[i] < path.median[i]) and np.all(path.median[i] < path.upper[i])
+        assert sd.shape == (m.p + 1,)
+    # larger prior scale = less shrinkage: |coef| grows along the path
+    assert np.all(np.abs(path.median[0]) < np.abs(path.median[2]) + 0.05)
+    df = path.to_dataframe()
+    assert len(df) == 3 * m.p and set(df.columns) >= {
+        "scale",
+        "feature",
+        "median",
+        "lower",
+        "upper",
+        "map",
+    }
+    json.dumps(path.to_dict())
+
+
+def test_posterior_path_from_convention(known_sigma_model):
+    m = known_sigma_model
+    alphas = np.array([100.0, 1.0])
+    path = posterior_path(
+        m, alphas, convention="sklearn_ridge", draws=500, chains=1, backend="exact",
+        random_seed=0, progressbar=False,
+    )  # fmt: skip
+    # Ridge alpha = sigma^2 / tau^2
+    np.testing.assert_allclose(path.scales, SIGMA / np.sqrt(alphas), rtol=1e-12)
+    np.testing.assert_allclose(path.strengths, alphas)
+
+
+# ---------------------------------------------------------------------------------------------
+# NUTS
+# ---------------------------------------------------------------------------------------------
+def _check_against_exact(idata, model):
+    post = conjugate_posterior(model)
+    sd = np.sqrt(np.diag(post.cov()))
+    summ = az.summary(idata, var_names=["w", "intercept"], round_to="none")
+    names = [f"w[{f}]" for f in model.feature_names] + ["intercept"]
+    summ = summ.loc[names]
+    z = (summ["mean"].values - post.mean) / summ["mcse_mean"].values
+    assert np.all(np.abs(z) < 4), z
+    np.testing.assert_allclose(summ["sd"].values, sd, rtol=0.10)
+    assert summ["r_hat"].max() <= 1.01
+
+
+@pytest.mark.slow
+def test_nuts_matches_conjugate_posterior(known_sigma_model):
+    m = known_sigma_model
+    idata = sample_posterior(
+        m, draws=1000, tune=500, chains=2, random_seed=42, progressbar=False, cores=1
+    )
+    _check_against_exact(idata, m)
+    assert idata.log_likelihood["y_obs"].shape == (2, 1000, m.n)
+    assert {"diverging", "energy", "tree_depth", "reached_max_treedepth"} <= set(
+        idata.sample_stats.data_vars
+    )
+    assert idata.posterior.attrs["backend"] == "pymc"
+
+
+@pytest.mark.slow
+def test_compile_once_and_reproducible(sparse_regression):
+    d = sparse_regression
+    m = RegressionModel(d.X, d.y, Gaussian(1.0), GaussianLikelihood())
+    kw = dict(draws=200, tune=200, chains=2, random_seed=5, progressbar=False, cores=1)
+    first = sample_posterior(m, **kw)
+    assert first.posterior.attrs["compile_time"] > 0
+    from bayesreg.sampling import _model_cache
+
+    step_before = _model_cache(m)[("pymc", 0.8, 10)][0]
+    m.set_prior_scale(0.01)
+    # a second call must not compile the model's log-density again
+    with mock.patch.object(
+        pm.Model, "logp_dlogp_function", side_effect=AssertionError("recompiled")
+    ):
+        tight = sample_posterior(m, **kw)
+        m.set_prior_scale(1.0)
+        again = sample_posterior(m, **kw)
+    assert _model_cache(m)[("pymc", 0.8, 10)][0] is step_before
+    assert tight.posterior.attrs["compile_time"] == 0.0
+    # the new scale took effect: N(0, 0.01^2) prior pins w near 0
+    assert np.abs(tight.posterior["w"].mean(("chain", "draw"))).max() < 0.05
+    assert np.abs(first.posterior["w"].mean(("chain", "draw"))).max() > 1.0
+    # same seed, same scale -> identical draws, whatever ran in between
+    np.testing.assert_array_equal(first.posterior["w"].values, again.posterior["w"].values)
+    np.testing.assert_array_equal(first.posterior["sigma"].values, again.posterior["sigma"].values)
+
+
+@pytest.mark.slow
+def test_posterior_path_pymc_one_compile(known_sigma_model):
+    m = known_sigma_model
+    sample_posterior(m, draws=50, tune=50, chains=1, random_seed=1, progressbar=False, cores=1)
+    with mock.patch.object(
+        pm.Model, "logp_dlogp_function", side_effect=AssertionError("recompiled")
+    ):
+        path = posterior_path(
+            m, [0.2, 2.0], draws=300, tune=300, chains=2, random_seed=1, progressbar=False, cores=1
+        )
+    assert np.all(path.max_rhat < 1.05)
+    assert np.all(path.sampling_time > 0)
+    assert m.prior.scale == 0.5
+
+
+@pytest.mark.slow
+def test_nutpie_backend(known_sigma_model):
+    pytest.importorskip("nutpie")
+    from bayesreg.sampling import _model_cache
+
+    m = known_sigma_model
+    kw = dict(draws=1000, tune=500, chains=2, backend="nutpie", random_seed=7, progressbar=False)
+    idata = sample_posterior(m, **kw)
+    _check_against_exact(idata, m)
+    assert {"diverging", "energy", "tree_depth", "reached_max_treedepth"} <= set(
+        idata.sample_stats.data_vars
+    )
+    compiled = _model_cache(m)[("nutpie", "numba")]
+    m.set_prior_scale(0.01)
+    try:
+        tight = sample_posterior(m, **kw)
+    finally:
+        m.set_prior_scale(0.5)
+    assert _model_cache(m)[("nutpie", "numba")] is compiled
+    assert tight.posterior.attrs["compile_time"] == 0.0
+    assert np.abs(tight.posterior["w"].mean(("chain", "draw"))).max() < 0.05
+    again = sample_posterior(m, **kw)
+    np.testing.assert_array_equal(idata.posterior["w"].values, again.posterior["w"].values)
+
+
+@pytest.mark.slow
+def test_numpyro_backend(known_sigma_model):
+    pytest.importorskip("numpyro")
+    pytest.importorskip("jax")
+    m = known_sigma_model
+    idata = sample_posterior(
+        m, draws=1000, tune=500, chains=2, backend="numpyro", random_seed=3, progressbar=False
+    )
+    _check_against_exact(idata, m)
+    assert "diverging" in idata.sample_stats
+    # one call only: this backend re-traces JAX at every call (~15 s here); seeding is PyMC's
+
+
+def test_scipy_openblas_flags_compile_and_run():
+    """The flags link a ddot_ call to scipy's OpenBLAS (PyTensor's own BLAS probe program)."""
+    import shlex
+
+    from pytensor.link.c.cmodule import try_blas_flag
+
+    from bayesreg.sampling import _user_set_blas_flags, scipy_openblas_ldflags
+
+    flags = scipy_openblas_ldflags()
+    if not flags:
+        pytest.skip("this scipy wheel ships no OpenBLAS")
+    assert "-Ddgemm_=scipy_dgemm_" in flags and "-Dddot_=scipy_ddot_" in flags
+    assert try_blas_flag(shlex.split(flags)) == flags
+    with mock.patch.dict("os.environ", {"PYTENSOR_FLAGS": "blas__ldflags=-lblas"}):
+        assert _user_set_blas_flags()
