@@ -85,6 +85,7 @@ __all__ = [
     "prior_effective_nonzeros",
     "prior_to_penalty",
     "ridge_closed_form",
+    "ridge_shrinkage_factors",
     "sample_posterior",
     "scale_mixture_kappa",
     "sparsity_summary",
