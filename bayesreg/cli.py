@@ -1,0 +1,339 @@
+"""The ``bayesreg`` command (also ``python -m bayesreg``).
+
+``bayesreg report``
+    On the diabetes data (default) or a CSV file: verify that the MAP equals the penalized
+    solutions (scikit-learn, closed form, gradient descent), sample the posterior under a
+    Gaussian (L2) and a Laplace (L1) prior, diagnose the draws, measure shrinkage and sparsity,
+    and write ``DIR/index.html`` (self-contained) and ``DIR/report.json``.
+``bayesreg verify``
+    The fast check only (no sampling).
+
+Exit codes: 0 everything passed; 1 verification failed or the diagnostics flagged a problem
+(so the command can gate a CI); 2 bad input (missing file, unknown or non-numeric column,
+missing values, bad option), with a message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["InputError", "load_data", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+class InputError(Exception):
+    """Bad user input: reported as ``bayesreg: error: <message>`` with exit code 2."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {low}, got {text!r}"
+            ) from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return v
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands ``report`` and ``verify``)."""
+    parser = argparse.ArgumentParser(
+        prog="bayesreg",
+        description="A penalty is a prior: verify MAP == penalized solutions, sample the "
+        "posterior, diagnose it, report shrinkage and sparsity.",
+        epilog="Exit codes: 0 passed; 1 verification failed or diagnostics flagged a problem; "
+        "2 bad input.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{report,verify}")
+
+    def data_options(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("data (default: the diabetes data shipped with scikit-learn)")
+        g.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
+        g.add_argument("--target", metavar="COLUMN", help="the target column (needed with --data)")
+        g.add_argument(
+            "--features",
+            metavar="A,B,...",
+            help="comma-separated feature columns (default: all others)",
+        )
+        g.add_argument(
+            "--likelihood", choices=("auto", "gaussian", "bernoulli"), default="auto",
+            help="auto: bernoulli when the target is 0/1, else gaussian (default: auto)",
+        )  # fmt: skip
+        g.add_argument(
+            "--no-standardize", dest="standardize", action="store_false",
+            help="keep CSV features in their units (default: centre and scale to sd 1, so one "
+            "prior scale fits all coefficients)",
+        )  # fmt: skip
+        g.add_argument(
+            "--drop-missing", action="store_true",
+            help="drop rows with missing values instead of stopping with an error",
+        )  # fmt: skip
+        m = p.add_argument_group("model")
+        m.add_argument(
+            "--prior", choices=("gaussian", "laplace", "both"), default="both",
+            help="gaussian = L2/ridge, laplace = L1/lasso (default: both)",
+        )  # fmt: skip
+        m.add_argument(
+            "--scale", type=_positive_float, metavar="SD",
+            help="prior sd of each coefficient, for both priors: Gaussian(tau=SD), "
+            "Laplace(b=SD/sqrt(2)) (default: maximize the evidence with BayesianRidge)",
+        )  # fmt: skip
+
+    rep = sub.add_parser(
+        "report", help="verify, sample, diagnose; write index.html and report.json"
+    )
+    data_options(rep)
+    s = rep.add_argument_group("sampling")
+    s.add_argument(
+        "--out",
+        default="bayesreg-report",
+        metavar="DIR",
+        help="output folder (default: %(default)s)",
+    )
+    s.add_argument(
+        "--backend", choices=("auto", "pymc", "nutpie", "numpyro"), default="auto",
+        help="NUTS backend; auto = nutpie when installed, else pymc (default: auto)",
+    )  # fmt: skip
+    s.add_argument(
+        "--draws", type=_int_at_least(1), default=1000, help="draws per chain (default: 1000)"
+    )
+    s.add_argument(
+        "--tune", type=_int_at_least(0), default=1000, help="warm-up per chain (default: 1000)"
+    )
+    s.add_argument("--chains", type=_int_at_least(1), default=4, help="chains (default: 4)")
+    s.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default: 0)")
+    s.add_argument(
+        "--min-ess", type=_positive_float, default=400.0,
+        help="flag bulk/tail ESS below this (default: 400, Vehtari et al. 2021)",
+    )  # fmt: skip
+    s.add_argument(
+        "--path-points", type=_int_at_least(0), default=8,
+        help="prior scales in the posterior path figure (0: no path; default: 8)",
+    )  # fmt: skip
+    s.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+
+    ver = sub.add_parser(
+        "verify", help="the fast check only: MAP vs penalized solvers vs scikit-learn"
+    )
+    data_options(ver)
+    ver.add_argument(
+        "--inject-conversion-error", type=_positive_float, default=1.0, metavar="FACTOR",
+        help="self-test of the checker: multiply every converted penalty strength by FACTOR "
+        "(anything but 1 must make verification fail)",
+    )  # fmt: skip
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------------
+def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
+    """X (DataFrame), y and a description, from the options; raise InputError on bad input."""
+    from bayesreg.datasets import load_diabetes
+
+    if args.data is None:
+        if args.target is not None or args.features is not None:
+            raise InputError("--target and --features need --data FILE.csv.")
+        ds = load_diabetes()
+        info = {"source": "diabetes (scikit-learn)", "target": "disease progression",
+                "standardized": "unit-norm columns (scikit-learn's scaling)", "dropped_rows": 0}  # fmt: skip
+        return ds.X, ds.y, info
+    path = args.data
+    if not os.path.exists(path):
+        raise InputError(f"--data file {path!r} does not exist.")
+    if os.path.isdir(path):
+        raise InputError(f"--data {path!r} is a folder; give a CSV file.")
+    if args.target is None:
+        raise InputError("--data needs --target COLUMN (the column to predict).")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path!r} as CSV: {exc}") from None
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    if args.target not in columns:
+        raise InputError(
+            f"unknown column {args.target!r} for --target in {path!r}. Columns: {', '.join(columns)}."
+        )
+    if args.features is not None:
+        features = [f.strip() for f in args.features.split(",") if f.strip()]
+        unknown = [f for f in features if f not in columns]
+        if unknown:
+            raise InputError(
+                f"unknown column(s) {', '.join(map(repr, unknown))} for --features in {path!r}. "
+                f"Columns: {', '.join(columns)}."
+            )
+        if args.target in features:
+            raise InputError(f"--features includes the target {args.target!r}.")
+    else:
+        features = [c for c in columns if c != args.target]
+    if not features:
+        raise InputError(f"{path!r} has no feature columns besides the target {args.target!r}.")
+    used = frame[[*features, args.target]]
+    non_numeric = []
+    for col in used.columns:
+        converted = pd.to_numeric(used[col], errors="coerce")
+        bad = used[col].notna() & converted.isna()
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            non_numeric.append(f"{col!r} (row {first + 2}: {used[col].iloc[first]!r})")
+    if non_numeric:
+        raise InputError(
+            f"non-numeric column(s) in {path!r}: {'; '.join(non_numeric)} (row numbers count the "
+            "header as row 1). Encode categories as numbers (e.g. one-hot) or leave them out "
+            "with --features."
+        )
+    used = used.apply(pd.to_numeric).astype(np.float64)
+    missing = ~np.isfinite(used.to_numpy()).all(axis=1)
+    dropped = int(missing.sum())
+    if dropped:
+        rows = (np.flatnonzero(missing) + 2).tolist()
+        cols = [c for c in used.columns if not np.isfinite(used[c].to_numpy()).all()]
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        if not args.drop_missing:
+            raise InputError(
+                f"{dropped} row(s) of {path!r} have missing or infinite values (rows {shown}; "
+                f"columns {', '.join(map(repr, cols))}). Drop or impute them, or pass --drop-missing."
+            )
+        used = used.loc[~missing]
+    if len(used) < 3:
+        raise InputError(f"{path!r} has {len(used)} usable row(s); at least 3 are needed.")
+    X = used[features].copy()
+    y = used[args.target].to_numpy(dtype=np.float64)
+    constant = [c for c in features if np.ptp(X[c].to_numpy()) == 0]
+    if constant:
+        raise InputError(
+            f"constant feature column(s) {', '.join(map(repr, constant))}: they carry no "
+            "information (and cannot be standardized). Leave them out with --features."
+        )
+    if args.standardize:
+        X = (X - X.mean()) / X.std(ddof=0)
+    info = {"source": os.path.abspath(path), "target": args.target, "dropped_rows": dropped,
+            "standardized": "mean 0, sd 1" if args.standardize else "no"}  # fmt: skip
+    return X.reset_index(drop=True), y, info
+
+
+def _likelihood(kind: str, y: np.ndarray):
+    from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
+
+    binary = bool(np.all(np.isin(y, (0.0, 1.0))))
+    if kind == "auto":
+        kind = "bernoulli" if binary else "gaussian"
+    if kind == "bernoulli":
+        if not binary:
+            raise InputError(
+                "--likelihood bernoulli needs a 0/1 target; got values "
+                f"{np.unique(y)[:5].tolist()}. Encode the two classes as 0 and 1."
+            )
+        return BernoulliLikelihood()
+    if np.ptp(y) == 0:
+        raise InputError("the target is constant: nothing to fit.")
+    return GaussianLikelihood()
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------------------
+def _settings(args: argparse.Namespace, sample: bool):
+    from bayesreg.report import ReportSettings
+
+    if not sample:
+        return ReportSettings(
+            priors=args.prior, prior_sd=args.scale, path_points=0, progressbar=False
+        )
+    return ReportSettings(
+        priors=args.prior, prior_sd=args.scale, backend=args.backend, draws=args.draws,
+        tune=args.tune, chains=args.chains, seed=args.seed, min_ess=args.min_ess,
+        path_points=args.path_points, progressbar=args.progress,
+    )  # fmt: skip
+
+
+def _echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bayesreg.report import run_report, write_report
+
+    X, y, info = load_data(args)
+    lik = _likelihood(args.likelihood, y)
+    settings = _settings(args, sample=True)
+    report, results = run_report(X, y, settings, likelihood=lik, data_info=info, echo=_echo)
+    html_path, json_path = write_report(report, results, args.out)
+    _echo(f"wrote {html_path} and {json_path}")
+    _echo(report["verdict"]["message"])
+    return int(report["verdict"]["exit_code"])
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from bayesreg import report as rep
+    from bayesreg.model import RegressionModel
+    from bayesreg.verify import verify
+
+    X, y, info = load_data(args)
+    lik = _likelihood(args.likelihood, y)
+    settings = _settings(args, sample=False)
+    if settings.prior_sd is None:
+        prior_sd, rule = rep.default_prior_sd(X.to_numpy(), y, lik)
+    else:
+        prior_sd, rule = settings.prior_sd, "given (--scale)"
+    _echo(f"data: {info['source']}  n={len(y)}  p={X.shape[1]}  likelihood={lik.name}")
+    _echo(f"prior sd {prior_sd:.4g} ({rule})")
+    passed = True
+    for name in settings.prior_names:
+        model = RegressionModel(X, y, rep.prior_for(name, prior_sd), lik)
+        report = verify(model, conversion_factor=args.inject_conversion_error)
+        _echo(str(report))
+        passed = passed and report.passed
+    if args.inject_conversion_error != 1.0:
+        _echo(f"(a conversion error x{args.inject_conversion_error:g} was injected on purpose)")
+    _echo(
+        "PASS: MAP == penalized solvers == scikit-learn" if passed else "FAIL: verification failed"
+    )
+    return EXIT_OK if passed else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 pass, 1 fail, 2 bad input)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its message (or --help)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    warnings.filterwarnings("ignore", message=".*ArviZ is undergoing a major refactor.*")
+    try:
+        return cmd_report(args) if args.command == "report" else cmd_verify(args)
+    except InputError as exc:
+        print(f"bayesreg: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
