@@ -13,7 +13,8 @@ from bayesreg.conventions import penalty_to_prior, prior_to_penalty
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from bayesreg.model import RegressionModel
 from bayesreg.priors import ElasticNet, Gaussian, Laplace
-from bayesreg.solvers import ConvergenceWarning, map_estimate, ridge_closed_form
+from bayesreg.solvers import ConvergenceWarning, MapEstimate, map_estimate, ridge_closed_form
+from bayesreg.solvers.working_set import GramCache, kkt_l1, working_set_lasso
 
 SIGMA = 54.0  # roughly the diabetes residual sd; any fixed value works for the identities
 
@@ -262,3 +263,73 @@ def test_optimality_and_objective_are_consistent(diabetes, lasso_model):
             eta = X @ w + est.intercept
             prob_vals.append(-(model.likelihood.logpdf(eta, y, SIGMA) + model.prior.logpdf(w)))
     assert min(prob_vals) > est.objective
+
+
+def test_warm_start_init_gives_the_same_map(diabetes, lasso_model):
+    """init= changes the starting point, not the answer (nor the stopping rule)."""
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    n = len(y)
+    model = lasso_model
+    model.set_prior_scale(SIGMA**2 / (n * 0.3))
+    near = map_estimate(model)
+    model.set_prior_scale(SIGMA**2 / (n * 0.2))
+    cold = map_estimate(model)
+    warm = map_estimate(model, init=near)
+    ref = _lasso_ref(X, y, 0.2)
+    assert warm.converged and cold.converged
+    np.testing.assert_array_equal(warm.coef == 0, ref.coef_ == 0)
+    assert _rel(warm.coef, ref.coef_) < 1e-6
+    # both are the exact solution (sign-pattern solve), so they agree to rounding
+    assert _rel(warm.coef, cold.coef) < 1e-10
+    assert warm.n_iter <= cold.n_iter
+    with pytest.raises(TypeError, match="'init' parameter of map_estimate must be a MapEstimate"):
+        map_estimate(model, init=near.coef)
+    bad = MapEstimate(np.zeros(3), 0.0, None, "fista", 1, True, 0.0, 0.0)
+    with pytest.raises(ValueError, match=r"finite coef of shape \(10,\)"):
+        map_estimate(model, init=bad)
+
+
+def test_warm_start_with_estimated_sigma(diabetes):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    model = RegressionModel(X, y, Gaussian(50.0))
+    cold = map_estimate(model)
+    model.set_prior_scale(40.0)
+    near = map_estimate(model)
+    model.set_prior_scale(50.0)
+    warm = map_estimate(model, init=near)
+    assert warm.converged
+    assert _rel(warm.coef, cold.coef) < 1e-9
+    assert warm.sigma == pytest.approx(cold.sigma, rel=1e-9)
+
+
+@pytest.mark.parametrize("store_columns", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 3.0])
+def test_working_set_solver_matches_sklearn(store_columns, l2):
+    """The numpy working-set solver alone, p > n: lasso (mu = 0) and elastic net (mu > 0)."""
+    rng = np.random.default_rng(4)
+    n, p = 40, 120
+    Z = np.asfortranarray(rng.standard_normal((n, p)))
+    w = np.zeros(p)
+    w[:6] = [2, -1.5, 1, -1, 0.8, 0.5]
+    y = Z @ w + 0.3 * rng.standard_normal(n)
+    lam1, tol = 4.0, 1e-10
+    gram = GramCache(Z, y, store_columns=store_columns)
+    res = working_set_lasso(Z, y, np.full(p, lam1), np.full(p, l2), np.zeros(p), tol, gram=gram)
+    assert res.converged and res.optimality <= tol
+    # 1/2 ||y - Z u||^2 + lam1 |u|_1 + l2/2 |u|^2 is ElasticNet's objective times n with
+    # alpha * rho = lam1 / n and alpha * (1 - rho) = l2 / n
+    alpha = (lam1 + l2) / n
+    ref = SkElasticNet(
+        alpha=alpha, l1_ratio=lam1 / (lam1 + l2), fit_intercept=False, tol=1e-14, max_iter=10**6
+    ).fit(Z, y)
+    np.testing.assert_array_equal(res.u == 0, ref.coef_ == 0)
+    assert _rel(res.u, ref.coef_) < 1e-7
+    # KKT residual recomputed from scratch (not the solver's own bookkeeping)
+    g = -Z.T @ (y - Z @ res.u) + l2 * res.u
+    assert float(np.max(kkt_l1(res.u, g, np.full(p, lam1)))) <= 1e-8
+    # a warm start from a perturbed point reaches the same solution
+    again = working_set_lasso(
+        Z, y, np.full(p, lam1), np.full(p, l2), res.u + 0.05 * (res.u != 0), tol, gram=gram
+    )
+    assert again.converged
+    assert _rel(again.u, res.u) < 1e-9

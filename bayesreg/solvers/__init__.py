@@ -3,6 +3,8 @@
 * :func:`ridge_closed_form` - the ridge normal equations (Gaussian prior, Gaussian likelihood).
 * :func:`map_estimate` - the MAP of any ``RegressionModel`` whose prior has one, to a KKT
   tolerance (closed form, FISTA + Newton polish, L-BFGS), exact zeros for L1.
+* :func:`map_path` - the MAP at many prior scales (a regularization path), warm-started from
+  the strongest penalty down, one compiled graph for all of them.
 * :func:`gradient_descent` - the seed's weight-decay update and its relatives (subgradient,
   ISTA, FISTA, Adam + L2, AdamW) with their trajectories, for teaching and verification.
 """
@@ -10,6 +12,7 @@
 from bayesreg.solvers.closed_form import ridge_closed_form
 from bayesreg.solvers.descent import DESCENT_METHODS, DescentResult, gradient_descent
 from bayesreg.solvers.map import MAP_METHODS, ConvergenceWarning, MapEstimate, map_estimate
+from bayesreg.solvers.path import MapPath, map_path
 
 __all__ = [
     "DESCENT_METHODS",
@@ -17,7 +20,9 @@ __all__ = [
     "ConvergenceWarning",
     "DescentResult",
     "MapEstimate",
+    "MapPath",
     "gradient_descent",
     "map_estimate",
+    "map_path",
     "ridge_closed_form",
 ]
