@@ -1,0 +1,198 @@
+"""The scikit-learn facade: estimator contract, agreement with scikit-learn, GridSearchCV."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNet as SkElasticNet
+from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from bayesreg.conventions import penalty_to_prior
+from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.priors import Gaussian, Horseshoe, Laplace, MapUndefinedError
+
+# Checks we expect to fail, with the reason (none so far: the MAP path passes them all).
+EXPECTED_FAILED: dict[str, str] = {}
+
+
+@parametrize_with_checks(
+    [
+        BayesianLinearRegression(fit_method="map"),
+        BayesianLinearRegression(prior="laplace", fit_method="map"),
+        BayesianLogisticRegression(fit_method="map"),
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED,
+)
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)
+
+
+SIGMA = 1.5
+
+
+@pytest.mark.parametrize(
+    ("convention", "alpha", "l1_ratio", "sk"),
+    [
+        ("sklearn_lasso", 0.1, None, lambda a, r: Lasso(alpha=a, tol=1e-14, max_iter=100_000)),
+        ("sklearn_ridge", 3.0, None, lambda a, r: Ridge(alpha=a)),
+        (
+            "sklearn_elasticnet",
+            0.1,
+            0.7,
+            lambda a, r: SkElasticNet(alpha=a, l1_ratio=r, tol=1e-14, max_iter=100_000),
+        ),
+    ],
+)
+def test_map_matches_sklearn_with_identical_zeros(
+    sparse_regression, convention, alpha, l1_ratio, sk
+):
+    X, y = sparse_regression.X.to_numpy(), sparse_regression.y
+    prior = penalty_to_prior(convention, alpha, sigma=SIGMA, n=len(y), l1_ratio=l1_ratio)
+    ours = BayesianLinearRegression(prior=prior, sigma=SIGMA).fit(X, y)
+    ref = sk(alpha, l1_ratio).fit(X, y)
+    # both solved to ~1e-12 KKT; 1e-6 relative leaves room for scikit-learn's own tolerance
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(ours.coef_ == 0.0, ref.coef_ == 0.0)
+    if convention != "sklearn_ridge":
+        assert np.any(ours.coef_ == 0.0)  # the comparison of zero patterns is not vacuous
+
+
+def test_elasticnet_prior_by_name_matches_sklearn(sparse_regression):
+    X, y = sparse_regression.X.to_numpy(), sparse_regression.y
+    n = len(y)
+    alpha, rho = 0.2, 0.4
+    prior = penalty_to_prior("sklearn_elasticnet", alpha, sigma=SIGMA, n=n, l1_ratio=rho)
+    ours = BayesianLinearRegression(
+        prior="elasticnet", prior_scale=prior.scale, l1_ratio=rho, sigma=SIGMA
+    ).fit(X, y)
+    ref = SkElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-14, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(ours.coef_ == 0.0, ref.coef_ == 0.0)
+
+
+def test_logistic_map_matches_sklearn(sparse_classification):
+    X, y = sparse_classification.X.to_numpy(), sparse_classification.y
+    C = 0.5
+    prior = penalty_to_prior("sklearn_logistic", C)  # Gaussian(tau = sqrt(C))
+    ours = BayesianLogisticRegression(prior=prior).fit(X, y)
+    ref = LogisticRegression(C=C, l1_ratio=0.0, tol=1e-12, max_iter=10_000).fit(X, y)
+    # lbfgs at gtol 1e-12 vs our KKT 1e-10: agreement to 1e-6 relative
+    np.testing.assert_allclose(ours.coef_, ref.coef_[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+
+
+def test_numpy_map_matches_compiled_map_estimate(sparse_regression):
+    """solver='fista' (numpy) and solver='map_estimate' (PyTensor graph) solve the same problem,
+    with sigma estimated: the joint (w, b, sigma) MAP must agree."""
+    X, y = sparse_regression.X.to_numpy(), sparse_regression.y
+    kw = {"prior": "laplace", "prior_scale": 0.3}
+    fast = BayesianLinearRegression(solver="fista", **kw).fit(X, y)
+    slow = BayesianLinearRegression(solver="map_estimate", **kw).fit(X, y)
+    np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(fast.sigma_, slow.sigma_, rtol=1e-7)
+    np.testing.assert_array_equal(fast.coef_ == 0.0, slow.coef_ == 0.0)
+
+
+def test_gridsearch_over_prior_scale_in_a_pipeline(sparse_regression):
+    X, y = sparse_regression.X, sparse_regression.y
+    pipe = make_pipeline(StandardScaler(), BayesianLinearRegression(prior="laplace"))
+    scales = [1e-3, 1e-2, 0.1, 1.0, 10.0]
+    search = GridSearchCV(
+        pipe,
+        {"bayesianlinearregression__prior_scale": scales},
+        cv=KFold(4, shuffle=True, random_state=0),
+    ).fit(X, y)
+    best = search.best_params_["bayesianlinearregression__prior_scale"]
+    # 1e-3 shrinks everything to 0 (R^2 <= 0); the data (3 strong effects, noise 1) want a weak prior
+    assert best >= 0.1
+    # a tuned prior does at least as well as unpenalized least squares on the same folds
+    ols = cross_val_score(LinearRegression(), X, y, cv=KFold(4, shuffle=True, random_state=0))
+    assert search.best_score_ >= ols.mean() - 0.01
+    direct = BayesianLinearRegression(prior="laplace").fit(X, y)  # a DataFrame keeps its names
+    np.testing.assert_array_equal(direct.feature_names_in_, np.asarray(X.columns, dtype=object))
+    assert direct.n_features_in_ == X.shape[1]
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[0] < 0.1 < scores[-1]
+
+
+def test_horseshoe_map_request_raises(sparse_regression):
+    X, y = sparse_regression.X, sparse_regression.y
+    for prior in ("horseshoe", "regularized_horseshoe", Horseshoe(0.1)):
+        with pytest.raises(MapUndefinedError, match="unbounded at w = 0"):
+            BayesianLinearRegression(prior=prior).fit(X, y)
+    from bayesreg.model import RegressionModel
+    from bayesreg.solvers import map_estimate
+
+    with pytest.raises(ValueError, match="unbounded at w = 0"):
+        map_estimate(RegressionModel(X, y, Horseshoe(0.1)))
+
+
+def test_parameter_errors_name_argument_and_value(sparse_regression):
+    X, y = sparse_regression.X, sparse_regression.y
+    with pytest.raises(ValueError, match=r"'ridge' is not a supported prior\. Must be one of"):
+        BayesianLinearRegression(prior="ridge").fit(X, y)
+    with pytest.raises(ValueError, match=r"The 'prior_scale' parameter .* Got -1"):
+        BayesianLinearRegression(prior_scale=-1).fit(X, y)
+    with pytest.raises(ValueError, match="'mcmc' is not a supported fit_method"):
+        BayesianLinearRegression(fit_method="mcmc").fit(X, y)
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        BayesianLogisticRegression().fit(X, np.arange(len(y)) % 3)
+
+
+def test_prior_object_scale_override_and_no_mutation(sparse_regression):
+    X = sparse_regression.X.to_numpy()
+    y = sparse_regression.y.copy()
+    X0, y0 = X.copy(), y.copy()
+    prior = Laplace(0.05)
+    est = BayesianLinearRegression(prior=prior, prior_scale=2.0, sigma=1.0).fit(X, y)
+    assert est.prior_ == Laplace(2.0) and prior == Laplace(0.05)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_return_std_is_the_exact_gaussian_posterior(sparse_regression):
+    """For a Gaussian prior and known sigma, predict(return_std=True) after a MAP fit is the
+    conjugate posterior predictive: compare with a brute-force Gaussian computation in which
+    the flat intercept prior is the limit of a very wide Gaussian."""
+    X, y = sparse_regression.X.to_numpy(), sparse_regression.y
+    sigma, tau = 1.2, 0.5
+    est = BayesianLinearRegression(prior=Gaussian(tau), sigma=sigma).fit(X, y)
+    Xn = X[:5] + 0.3
+    mean, std = est.predict(Xn, return_std=True)
+    Z = np.column_stack([X, np.ones(len(y))])
+    prec = Z.T @ Z / sigma**2 + np.diag(np.r_[np.full(X.shape[1], 1 / tau**2), 1e-12])
+    cov = np.linalg.inv(prec)
+    mu = cov @ Z.T @ y / sigma**2
+    Zn = np.column_stack([Xn, np.ones(5)])
+    np.testing.assert_allclose(mean, Zn @ mu, rtol=1e-8)
+    np.testing.assert_allclose(
+        std, np.sqrt(np.einsum("ij,jk,ik->i", Zn, cov, Zn) + sigma**2), rtol=1e-8
+    )
+    with pytest.raises(ValueError, match="Gaussian prior"):
+        BayesianLinearRegression(prior="laplace").fit(X, y).predict(Xn, return_std=True)
+
+
+@pytest.mark.slow
+def test_sampled_estimator_has_idata_and_uncertainty(sparse_classification):
+    X, y = sparse_classification.X, sparse_classification.y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = BayesianLogisticRegression(
+            fit_method="sample", draws=200, tune=200, chains=2, random_state=3
+        ).fit(X, y)
+    assert est.idata_.posterior["w"].shape == (2, 200, X.shape[1])
+    proba = est.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert est.score(X, y) > 0.7
+    mapfit = BayesianLogisticRegression().fit(X, y)
+    # the posterior mean sits near the MAP for n=200, p=6 (within a few posterior sds)
+    sd = est.idata_.posterior["w"].std(("chain", "draw")).values
+    assert np.all(np.abs(est.coef_ - mapfit.coef_) < 3 * sd)
