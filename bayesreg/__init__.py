@@ -13,15 +13,34 @@ from bayesreg.datasets import (
     make_sparse_regression,
 )
 from bayesreg.diagnostics import Diagnosis, ModelComparison, Problem, compare_models, diagnose
+from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood, Likelihood
 from bayesreg.model import RegressionModel
-from bayesreg.priors import ElasticNet, Gaussian, Laplace, Prior
+from bayesreg.priors import (
+    ElasticNet,
+    Gaussian,
+    Horseshoe,
+    Laplace,
+    MapUndefinedError,
+    Prior,
+    RegularizedHorseshoe,
+)
 from bayesreg.sampling import (
     ConjugatePosterior,
     PosteriorPath,
     conjugate_posterior,
     posterior_path,
     sample_posterior,
+)
+from bayesreg.selection import (
+    SelectionResult,
+    compare_selection,
+    full_bayes,
+    kfold_search,
+    mcem_lambda,
+    psis_loo_search,
+    ridge_evidence,
+    validation_search,
 )
 from bayesreg.shrinkage import (
     ShrinkageSummary,
@@ -38,8 +57,10 @@ from bayesreg.solvers import (
     ConvergenceWarning,
     DescentResult,
     MapEstimate,
+    MapPath,
     gradient_descent,
     map_estimate,
+    map_path,
     ridge_closed_form,
 )
 from bayesreg.verify import VerificationReport, verify
@@ -48,6 +69,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CONVENTIONS",
+    "BayesianLinearRegression",
+    "BayesianLogisticRegression",
     "BernoulliLikelihood",
     "ConjugatePosterior",
     "ConvergenceWarning",
@@ -57,37 +80,50 @@ __all__ = [
     "ElasticNet",
     "Gaussian",
     "GaussianLikelihood",
+    "Horseshoe",
     "Laplace",
     "Likelihood",
     "MapEstimate",
+    "MapPath",
+    "MapUndefinedError",
     "ModelComparison",
     "PosteriorPath",
     "Prior",
     "Problem",
     "RegressionModel",
+    "RegularizedHorseshoe",
+    "SelectionResult",
     "ShrinkageSummary",
     "SparsitySummary",
     "VerificationReport",
     "__version__",
     "compare_models",
+    "compare_selection",
     "conjugate_posterior",
     "diagnose",
     "effective_degrees_of_freedom",
     "effective_nonzeros",
+    "full_bayes",
     "gradient_descent",
+    "kfold_search",
     "load_diabetes",
     "make_sparse_classification",
     "make_sparse_regression",
     "map_estimate",
+    "map_path",
+    "mcem_lambda",
     "penalty_to_prior",
     "posterior_path",
     "posterior_shrinkage",
     "prior_effective_nonzeros",
     "prior_to_penalty",
+    "psis_loo_search",
     "ridge_closed_form",
+    "ridge_evidence",
     "ridge_shrinkage_factors",
     "sample_posterior",
     "scale_mixture_kappa",
     "sparsity_summary",
+    "validation_search",
     "verify",
 ]
