@@ -30,52 +30,32 @@ def _describe(value: object) -> str:
     return repr(value)
 
 
+def _check_real(value: object, name: str, owner: str | None, interval: str, ok) -> float:
+    """Return ``value`` as a float, or raise naming ``interval`` unless ``ok(float(value))``."""
+    who = f" of {owner}" if owner else ""
+    message = f"The '{name}' parameter{who} must be a float in the range {interval}."
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise TypeError(f"{message} Got {_describe(value)} instead.")
+    v = float(value)
+    # NaN fails every comparison, so `ok` rejects it too
+    if not ok(v):
+        raise ValueError(f"{message} Got {value!r} instead.")
+    return v
+
+
 def check_positive(value: object, name: str, owner: str | None = None) -> float:
     """Return ``value`` as a float, or raise unless it is a finite real > 0."""
-    who = f" of {owner}" if owner else ""
-    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise TypeError(
-            f"The '{name}' parameter{who} must be a float in the range (0, inf). "
-            f"Got {_describe(value)} instead."
-        )
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(
-            f"The '{name}' parameter{who} must be a float in the range (0, inf). Got {value!r} instead."
-        )
-    return v
+    return _check_real(value, name, owner, "(0, inf)", lambda v: 0.0 < v < np.inf)
 
 
 def check_nonnegative(value: object, name: str, owner: str | None = None) -> float:
     """Return ``value`` as a float, or raise unless it is a finite real >= 0."""
-    who = f" of {owner}" if owner else ""
-    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise TypeError(
-            f"The '{name}' parameter{who} must be a float in the range [0, inf). "
-            f"Got {_describe(value)} instead."
-        )
-    v = float(value)
-    if not np.isfinite(v) or v < 0:
-        raise ValueError(
-            f"The '{name}' parameter{who} must be a float in the range [0, inf). Got {value!r} instead."
-        )
-    return v
+    return _check_real(value, name, owner, "[0, inf)", lambda v: 0.0 <= v < np.inf)
 
 
 def check_probability(value: object, name: str, owner: str | None = None) -> float:
     """Return ``value`` as a float, or raise unless it lies in [0, 1]."""
-    who = f" of {owner}" if owner else ""
-    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise TypeError(
-            f"The '{name}' parameter{who} must be a float in the range [0, 1]. "
-            f"Got {_describe(value)} instead."
-        )
-    v = float(value)
-    if not (0.0 <= v <= 1.0):
-        raise ValueError(
-            f"The '{name}' parameter{who} must be a float in the range [0, 1]. Got {value!r} instead."
-        )
-    return v
+    return _check_real(value, name, owner, "[0, 1]", lambda v: 0.0 <= v <= 1.0)
 
 
 def check_positive_int(value: object, name: str, owner: str | None = None) -> int:
