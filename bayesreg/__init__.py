@@ -5,6 +5,12 @@ finds their MAP estimates (which equal the penalized solutions), samples the ful
 shows what the posterior adds.
 """
 
+# Before anything compiles: point PyTensor's C BLAS ops at scipy's OpenBLAS (pip-installed
+# PyTensor links none; 1.8x faster sampling). Opt out with BAYESREG_NO_BLAS=1.
+from bayesreg._blas import link_scipy_openblas as _link_scipy_openblas
+
+_link_scipy_openblas()
+
 from bayesreg.conventions import CONVENTIONS, penalty_to_prior, prior_to_penalty
 from bayesreg.datasets import (
     Dataset,

@@ -27,6 +27,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
+from scipy import linalg
 
 from bayesreg._validation import check_positive, check_X_y, feature_names_of
 from bayesreg.likelihoods import GaussianLikelihood, Likelihood
@@ -259,6 +260,116 @@ class RegressionModel:
 
             logp_only.compiled = fn
             self._functions[key] = logp_only
+        return self._functions[key]
+
+    # -- the sampling graph: the same log posterior, written for speed ---------------------
+    def _sufficient_statistics(self) -> dict[str, np.ndarray]:
+        """Centred Gram matrix, anchor and residual statistics of the Gaussian data term."""
+        X, y = self.X, self.y
+        if self.fit_intercept:
+            x_mean, y_mean = X.mean(axis=0), float(y.mean())
+            Xc, yc = X - x_mean, y - y_mean
+        else:
+            x_mean, y_mean = np.zeros(self.p), 0.0
+            Xc, yc = X, y
+        # the anchor w0 may be any vector (the identity below is exact for all w0); the
+        # least-squares one makes r0 the smallest residual, so no term dwarfs the SSE
+        w0 = np.asarray(linalg.lstsq(Xc, yc)[0], dtype=np.float64)
+        r0 = yc - Xc @ w0
+        return {
+            "gram": Xc.T @ Xc,
+            "w0": w0,
+            "g0": Xc.T @ r0,
+            "rss0": np.asarray(r0 @ r0),
+            "x_mean": np.asarray(x_mean, dtype=np.float64),
+            "y_mean": np.asarray(y_mean),
+        }
+
+    @property
+    def uses_sufficient_statistics(self) -> bool:
+        """Whether :meth:`sampling_logp` writes the data term with sufficient statistics.
+
+        True for a Gaussian likelihood with p < n: the O(p^2) form is then cheaper than the
+        O(n p) one.
+        """
+        return isinstance(self.likelihood, GaussianLikelihood) and self.p < self.n
+
+    def sampling_logp(self) -> pt.TensorVariable:
+        """The full log posterior (log-Jacobians included) for samplers, built once.
+
+        A graph of the PyMC value variables equal to ``pymc_model.logp()``. With a Gaussian
+        likelihood and p < n (:attr:`uses_sufficient_statistics`) the data term costs O(p^2)
+        per evaluation instead of O(n p). With ``Xc``, ``yc`` the centred data (``X``, ``y``
+        themselves without an intercept), ``G = Xc'Xc``, an anchor ``w0`` (least squares),
+        ``r0 = yc - Xc w0``, ``g0 = Xc'r0`` and ``d = w - w0``::
+
+            SSE = ||y - X w - b||^2 = r0'r0 - 2 d'g0 + d'G d + n (ybar - xbar'w - b)^2
+            log p(y | w, b, sigma) = -n log(sigma) - n/2 log(2 pi) - SSE / (2 sigma^2)
+
+        (the centred part and the mean part are orthogonal; b = 0 without an intercept).
+        Anchoring at ``w0`` keeps every term on the scale of the SSE, so rounding is relative
+        to the SSE, not to ``y'y``. The statistics are shared variables, not constants, so the
+        compiled C code does not depend on the data and PyTensor's disk cache serves every
+        model. Otherwise (Bernoulli, p >= n) it is the model's own log posterior.
+        """
+        graph = getattr(self, "_sampling_logp_graph", None)
+        if graph is not None:
+            return graph
+        m = self.pymc_model
+        if not self.uses_sufficient_statistics:
+            graph = m.logp(jacobian=True, sum=True)
+        else:
+            rvs = self._term_rvs["prior"] + self._term_rvs["other"]
+            rest = m.logp(vars=rvs, jacobian=True, sum=True) if rvs else pt.constant(0.0)
+            sigma_src = m["noise_sigma"] if self.sigma_known is not None else m["sigma"]
+            # w, sigma (and b) as functions of the value variables (log-transformed sigma,
+            # a deterministic w for non-centred priors)
+            w, sigma = m.replace_rvs_by_values([m["w"], sigma_src])
+            st = {
+                k: pytensor.shared(v, name=f"sufficient_{k}")
+                for k, v in self._sufficient_statistics().items()
+            }
+            d = w - st["w0"]
+            sse = st["rss0"] - 2.0 * pt.dot(d, st["g0"]) + pt.dot(d, pt.dot(st["gram"], d))
+            if self.fit_intercept:
+                (b,) = m.replace_rvs_by_values([m["intercept"]])
+                sse = sse + self.n * pt.sqr(st["y_mean"] - pt.dot(st["x_mean"], w) - b)
+            loglik = (
+                -self.n * pt.log(sigma)
+                - 0.5 * self.n * np.log(2.0 * np.pi)
+                - sse / (2.0 * pt.sqr(sigma))
+            )
+            graph = rest + loglik
+        graph = pt.cast(pt.as_tensor_variable(graph), "float64")
+        self._sampling_logp_graph = graph
+        return graph
+
+    def sampling_logp_dlogp_function(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """Compiled ``theta -> (logp, dlogp/dtheta)`` of :meth:`sampling_logp`; cached.
+
+        The same values as ``logp_dlogp_function()`` (all terms, with the Jacobian), faster.
+        The raw PyTensor function (``.compiled``) trusts its input: a float64 vector of shape
+        ``(layout.size,)``.
+        """
+        key = ("sampling_dlogp",)
+        if key not in self._functions:
+            m = self.pymc_model
+            theta = pt.dvector("theta")
+            replacements = {
+                v: theta[self.layout.slices[v.name]].reshape(self.layout.shapes[v.name])
+                for v in m.value_vars
+            }
+            logp = graph_replace(self.sampling_logp(), replacements, strict=False)
+            grad = pt.grad(logp, theta, disconnected_inputs="ignore")
+            fn = pytensor.function([theta], [logp, grad], on_unused_input="ignore")
+            fn.trust_input = True  # the wrapper below makes the input a float64 array
+
+            def logp_dlogp(th: np.ndarray, _fn=fn) -> tuple[float, np.ndarray]:
+                value, g = _fn(np.ascontiguousarray(th, dtype=np.float64))
+                return float(value), np.asarray(g)
+
+            logp_dlogp.compiled = fn
+            self._functions[key] = logp_dlogp
         return self._functions[key]
 
     # -- conversions between theta and (w, intercept, sigma) --------------------------------

@@ -16,31 +16,43 @@ for every backend:
 
 Backends
 --------
+``"auto"`` (the default)
+    nutpie's Rust NUTS on the model's C-compiled sampling graph when nutpie is installed (the
+    ``fast`` extra), else ``"pymc"``. The sampling graph (``RegressionModel.sampling_logp``)
+    equals the model's log posterior; with a Gaussian likelihood it is written with sufficient
+    statistics (O(p^2) per gradient instead of O(n p)). Its C code does not depend on the data,
+    so PyTensor's disk cache compiles it once for every model: there is no numba or JAX
+    compilation. Measured by ``benchmarks/bench_sampling.py``.
 ``"pymc"``
-    PyMC's NUTS. The step method (which holds the compiled log-density and gradient) is built
-    once per model and reused: the prior scale is a shared variable, so ``set_prior_scale`` and
-    sampling again runs the same compiled function. Each call restarts the step from a pristine
-    copy of its state, so the same seed gives the same draws whatever ran before.
+    PyMC's NUTS on the same sampling graph. The step method (which holds the compiled
+    log-density and gradient) is built once per model and reused: the prior scale is a shared
+    variable, so ``set_prior_scale`` and sampling again runs the same compiled function. Each
+    call restarts the step from a pristine copy of its state, so the same seed gives the same
+    draws whatever ran before.
 ``"nutpie"``
-    nutpie's Rust NUTS on a numba-compiled graph (``nutpie.compile_pymc_model`` once per model;
-    new prior scales go in through ``compiled.with_data``). Needs the ``fast`` extra.
+    nutpie's Rust NUTS. ``nutpie_backend="numba"`` (the default for this name) or ``"jax"``:
+    nutpie compiles the PyMC model itself (``nutpie.compile_pymc_model``, once per model; new
+    prior scales go in through ``compiled.with_data``); ``"pytensor"``: what ``"auto"`` runs.
+    Needs the ``fast`` extra.
 ``"numpyro"``
     NumPyro's NUTS through PyMC's JAX bridge. PyMC freezes shared data into the JAX graph, so this
     backend re-traces (recompiles) at every call. Needs the ``fast`` extra.
 ``"exact"``
     Independent draws from the conjugate posterior (no MCMC), for a Gaussian prior with a
     Gaussian likelihood: see :func:`conjugate_posterior`.
-``"auto"``
-    ``"nutpie"`` when it is installed, else ``"pymc"``.
+
+Why the default is faster than a plain ``pm.sample`` (``benchmarks/bench_sampling.py``, n=1000,
+p=100): per leapfrog step a plain ``pm.sample`` spends its time in the O(n p) matrix-vector
+products of the log-density gradient and in PyMC's Python tree building; the sufficient
+statistics remove the first and nutpie's Rust sampler the second. PyTensor's BLAS (see
+``bayesreg._blas``) makes the remaining p x p products C calls.
 """
 
 from __future__ import annotations
 
-import ctypes
-import glob
-import os
-import re
-import shlex
+import functools
+import inspect
+import threading
 import time
 import warnings
 import weakref
@@ -55,6 +67,12 @@ import pandas as pd
 import xarray as xr
 from scipy import linalg
 
+# the BLAS linking lives in bayesreg._blas; these names stay importable from here
+from bayesreg._blas import (  # noqa: F401
+    _user_set_blas_flags,
+    link_scipy_openblas,
+    scipy_openblas_ldflags,
+)
 from bayesreg._validation import (
     check_choice,
     check_finite_array,
@@ -68,6 +86,7 @@ from bayesreg.priors import Gaussian
 
 __all__ = [
     "BACKENDS",
+    "NUTPIE_BACKENDS",
     "ConjugatePosterior",
     "PosteriorPath",
     "conjugate_posterior",
@@ -119,88 +138,6 @@ def _has(package: str) -> bool:
     try:
         __import__(package)
     except ImportError:
-        return False
-    return True
-
-
-# ---------------------------------------------------------------------------------------------
-# PyTensor's BLAS
-# ---------------------------------------------------------------------------------------------
-def scipy_openblas_ldflags() -> str:
-    """``blas__ldflags`` that link PyTensor's C BLAS ops to the OpenBLAS in scipy's wheel.
-
-    pip-installed PyTensor finds no system BLAS ("PyTensor could not link to a BLAS
-    installation") and runs its BLAS ops through Python. scipy's wheel ships an LP64 OpenBLAS
-    whose symbols are renamed (``scipy_dgemm_``); ``-Ddgemm_=scipy_dgemm_`` (one per symbol
-    PyTensor declares and the library exports) renames PyTensor's calls at compile time.
-    Returns "" when there is no such library.
-    """
-    try:
-        import scipy
-        from pytensor.tensor import blas_headers
-    except ImportError:  # pragma: no cover - both are dependencies
-        return ""
-    libdir = os.path.realpath(os.path.join(os.path.dirname(scipy.__file__), "..", "scipy.libs"))
-    libs = sorted(glob.glob(os.path.join(libdir, "libscipy_openblas*.so")))
-    libs = [lib for lib in libs if "64_" not in os.path.basename(lib)]  # ILP64 ints: not ours
-    if not libs:
-        return ""
-    try:
-        handle = ctypes.CDLL(libs[0])
-        import inspect
-
-        declared = set(re.findall(r"\b([sdczi][a-z0-9]{2,8}_)\(", inspect.getsource(blas_headers)))
-    except (OSError, TypeError):  # pragma: no cover
-        return ""
-    defs = [f"-D{n}=scipy_{n}" for n in sorted(declared) if hasattr(handle, f"scipy_{n}")]
-    if not any(d.startswith("-Ddgemm_=") for d in defs):
-        return ""
-    # -l<name> for lib<name>.so (PyTensor's ldflags parser looks the name up in the -L folder)
-    name = os.path.basename(libs[0])[len("lib") : -len(".so")]
-    return f"-L{libdir} -l{name} -Wl,-rpath,{libdir} " + " ".join(defs)
-
-
-def _user_set_blas_flags() -> bool:
-    if "blas__ldflags" in os.environ.get("PYTENSOR_FLAGS", ""):
-        return True
-    rc = os.environ.get("PYTENSORRC", os.path.expanduser("~/.pytensorrc"))
-    for path in rc.split(os.pathsep):
-        try:
-            with open(path) as fh:
-                if "ldflags" in fh.read():
-                    return True
-        except OSError:
-            continue
-    return False
-
-
-def link_scipy_openblas(force: bool = False) -> bool:
-    """Point PyTensor's C BLAS ops at scipy's OpenBLAS, if the user has not chosen a BLAS.
-
-    Measured by ``benchmarks/bench_sampling.py`` (n=1000, p=100): logp+grad 2.75x faster and
-    NUTS sampling 2.07x faster than pip PyTensor's no-BLAS default. Call it before the first
-    PyTensor compilation (e.g. at package import). It does nothing (returns False) when
-    ``blas__ldflags`` is set in ``PYTENSOR_FLAGS`` or a ``.pytensorrc`` (unless ``force``), when
-    scipy ships no OpenBLAS, or when a test program does not compile, link and run with the flags.
-
-    Returns
-    -------
-    bool
-        True when the flags were set.
-    """
-    if not force and _user_set_blas_flags():
-        return False
-    flags = scipy_openblas_ldflags()
-    if not flags:
-        return False
-    import pytensor
-    from pytensor.link.c.cmodule import try_blas_flag
-
-    try:
-        if not try_blas_flag(shlex.split(flags)):
-            return False
-        pytensor.config.blas__ldflags = flags
-    except Exception:  # a compiler problem must never break the import of bayesreg
         return False
     return True
 
@@ -491,6 +428,24 @@ def _jittered_initvals(
     return out
 
 
+def _pymc_logp_dlogp_func(model: RegressionModel, base: dict) -> Any:
+    """PyMC's value-and-gradient function, on the model's sampling graph.
+
+    ``model.sampling_logp()`` equals the model's log posterior (tested at random points) but
+    writes a Gaussian data term with sufficient statistics: O(p^2) per gradient, not O(n p).
+    """
+    from pymc.model.core import ValueGradFunction
+
+    m = model.pymc_model
+    func = ValueGradFunction(
+        [model.sampling_logp()], m.continuous_value_vars, {}, model=m, initial_point=base,
+        ravel_inputs=True,
+    )  # fmt: skip
+    # PyMC's leapfrog passes float64 vectors of the right size: skip PyTensor's input checks
+    func._pytensor_function.trust_input = True
+    return func
+
+
 def _pymc_step(model: RegressionModel, target_accept: float, max_treedepth: int):
     """The cached NUTS step for ``model`` and its pristine state; built (compiled) once."""
     import pymc as pm
@@ -505,12 +460,13 @@ def _pymc_step(model: RegressionModel, target_accept: float, max_treedepth: int)
         base = cache.get("initial_point")
         if base is None:
             base = cache["initial_point"] = m.initial_point()
-        mean = np.concatenate([np.ravel(base[v.name]) for v in m.value_vars])
+        mean = np.concatenate([np.ravel(base[v.name]) for v in m.continuous_value_vars])
         # as PyMC's default init ("jitter+adapt_diag"): unit diagonal, weight 10, centred at start
         potential = QuadPotentialDiagAdapt(mean.size, mean, np.ones(mean.size), 10)
         step = pm.NUTS(
-            model=m, target_accept=target_accept, max_treedepth=max_treedepth, potential=potential
-        )
+            model=m, target_accept=target_accept, max_treedepth=max_treedepth, potential=potential,
+            logp_dlogp_func=_pymc_logp_dlogp_func(model, base),
+        )  # fmt: skip
         cache[key] = (step, step.sampling_state)
         compile_time = time.perf_counter() - t0
     step, pristine = cache[key]
@@ -548,20 +504,127 @@ def _sample_pymc(model, draws, tune, chains, random_seed, progressbar, kwargs):
     return idata, time.perf_counter() - t0, compile_time, {"max_treedepth": max_treedepth}
 
 
-def _sample_nutpie(model, draws, tune, chains, random_seed, progressbar, kwargs):
+#: what ``nutpie_backend`` may be: nutpie's own compilation of the PyMC model (numba, JAX), or
+#: "pytensor": nutpie's NUTS driving the model's C-compiled sampling graph (no numba/JAX compile)
+NUTPIE_BACKENDS = ("numba", "jax", "pytensor")
+
+
+def _expander(model: RegressionModel):
+    """theta -> {name: value} for every free variable and deterministic, and their shapes.
+
+    Plain value variables are slices of theta and log-transformed ones exponentiated, in
+    numpy; anything else (deterministics such as a non-centred ``w``, other transforms) goes
+    through one compiled PyTensor function of the model's own graph.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import graph_replace
+
+    m, lay = model.pymc_model, model.layout
+    rvs = list(m.free_RVs) + list(m.deterministics)
+    simple: dict[str, tuple[slice, tuple[int, ...], bool]] = {}
+    for rv in m.free_RVs:
+        value_name = m.rvs_to_values[rv].name
+        if value_name == rv.name or value_name == f"{rv.name}_log__":
+            simple[rv.name] = (
+                lay.slices[value_name],
+                lay.shapes[value_name],
+                value_name != rv.name,
+            )
+    if len(simple) == len(rvs):
+
+        def expand(x: np.ndarray) -> dict[str, np.ndarray]:
+            out = {}
+            for name, (sl, shape, log) in simple.items():
+                v = np.array(x[sl]).reshape(shape)
+                # an ndarray even for 0-d values: nutpie rejects numpy scalars
+                out[name] = np.asarray(np.exp(v) if log else v)
+            return out
+
+        shapes = [simple[rv.name][1] for rv in rvs]
+    else:
+        theta = pt.dvector("theta")
+        replacements = {
+            v: theta[lay.slices[v.name]].reshape(lay.shapes[v.name]) for v in m.value_vars
+        }
+        outs = graph_replace(m.replace_rvs_by_values(rvs), replacements, strict=False)
+        fn = pytensor.function([theta], outs, on_unused_input="ignore")
+        names = [rv.name for rv in rvs]
+
+        def expand(x: np.ndarray) -> dict[str, np.ndarray]:
+            values = fn(np.asarray(x, dtype=np.float64))
+            return {n: np.array(v, dtype=np.float64) for n, v in zip(names, values, strict=True)}
+
+        shapes = [tuple(np.shape(v)) for v in expand(model.initial_point()).values()]
+    return expand, [rv.name for rv in rvs], shapes
+
+
+def _nutpie_pytensor_model(model: RegressionModel) -> Any:
+    """nutpie's Rust NUTS on ``model.sampling_logp_dlogp_function()`` (PyTensor's C backend).
+
+    No numba or JAX compilation: the C code of the sampling graph does not depend on the data,
+    so PyTensor's disk cache serves it to every model. The prior scale is a shared variable
+    that the compiled function reads at each call, so ``set_prior_scale`` needs no rebuild.
+    """
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    m = model.pymc_model
+    fn = model.sampling_logp_dlogp_function().compiled
+    expand, names, shapes = _expander(model)
+    # one compiled function (and its buffers) serves every chain: one call at a time
+    lock = threading.Lock()
+
+    def make_logp_fn():
+        def logp(x: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
+            with lock:
+                value, grad = fn(x)
+            return float(value), grad
+
+        return logp
+
+    def make_expand_fn(seed1: int, seed2: int, chain: int):
+        def expand_draw(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
+            with lock:
+                return expand(x)
+
+        return expand_draw
+
+    base = model.initial_point()
+
+    def initial_point(seed: int | None) -> np.ndarray:
+        # PyMC's default start: U(-1, 1) jitter of the unconstrained initial point
+        return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+
+    dims = {n: tuple(m.named_vars_to_dims[n]) for n in names if m.named_vars_to_dims.get(n)}
+    used = {d for ds in dims.values() for d in ds}
+    coords = {d: list(m.coords[d]) for d in used}
+    return from_pyfunc(
+        ndim=model.layout.size, make_logp_fn=make_logp_fn, make_expand_fn=make_expand_fn,
+        expanded_dtypes=[np.dtype("float64")] * len(names), expanded_shapes=shapes,
+        expanded_names=names, coords=coords, dims=dims, make_initial_point_fn=initial_point,
+    )  # fmt: skip
+
+
+def _sample_nutpie(model, draws, tune, chains, random_seed, progressbar, kwargs, default="numba"):
     nutpie = _require("nutpie", "nutpie")
     cache = _model_cache(model)
-    nutpie_backend = kwargs.pop("nutpie_backend", "numba")
+    nutpie_backend = check_choice(
+        kwargs.pop("nutpie_backend", default), "nutpie backend", NUTPIE_BACKENDS
+    )
     key = ("nutpie", nutpie_backend)
     compile_time = 0.0
     if key not in cache:
         t0 = time.perf_counter()
-        cache[key] = nutpie.compile_pymc_model(model.pymc_model, backend=nutpie_backend)
+        if nutpie_backend == "pytensor":
+            cache[key] = _nutpie_pytensor_model(model)
+        else:
+            cache[key] = nutpie.compile_pymc_model(model.pymc_model, backend=nutpie_backend)
         compile_time = time.perf_counter() - t0
     compiled = cache[key]
-    # the compiled model copies shared data at compile time: pass the current values
-    m = model.pymc_model
-    compiled = compiled.with_data(**{k: m[k].get_value() for k in compiled.shared_data})
+    if nutpie_backend != "pytensor":
+        # nutpie's own compilation copies shared data at compile time: pass the current values
+        m = model.pymc_model
+        compiled = compiled.with_data(**{k: m[k].get_value() for k in compiled.shared_data})
     maxdepth = kwargs.pop("max_treedepth", kwargs.pop("maxdepth", 10))
     kwargs.setdefault("cores", 1)
     t0 = time.perf_counter()
@@ -576,7 +639,19 @@ def _sample_nutpie(model, draws, tune, chains, random_seed, progressbar, kwargs)
         maxdepth=maxdepth,
         **kwargs,
     )
-    return idata, time.perf_counter() - t0, compile_time, {"max_treedepth": int(maxdepth)}
+    extra = {"max_treedepth": int(maxdepth), "nutpie_backend": nutpie_backend}
+    return idata, time.perf_counter() - t0, compile_time, extra
+
+
+def _nutpie_accepts(kwargs: dict[str, Any]) -> bool:
+    """Whether every option in ``kwargs`` means something to ``nutpie.sample``."""
+    import nutpie
+    from nutpie import _lib
+
+    known = set(inspect.signature(nutpie.sample).parameters) - {"kwargs"}
+    known |= {a for a in dir(_lib.PyNutsSettings.Diag(0)) if not a.startswith("_")}
+    known |= {"max_treedepth", "nutpie_backend"}
+    return set(kwargs) <= known
 
 
 def _sample_numpyro(model, draws, tune, chains, random_seed, progressbar, kwargs):
@@ -614,7 +689,7 @@ def sample_posterior(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    backend: str = "pymc",
+    backend: str = "auto",
     random_seed: int | None = None,
     progressbar: bool = True,
     *,
@@ -631,8 +706,10 @@ def sample_posterior(
         Draws kept per chain, and warm-up iterations per chain (ignored by ``"exact"``).
     chains : int
         Number of chains (``"exact"``: the i.i.d. draws are split into this many "chains").
-    backend : {"pymc", "nutpie", "numpyro", "exact", "auto"}, default "pymc"
-        See the module docstring.
+    backend : {"auto", "pymc", "nutpie", "numpyro", "exact"}, default "auto"
+        See the module docstring. ``"auto"``: nutpie's NUTS on the model's C-compiled sampling
+        graph (``"nutpie"`` with ``nutpie_backend="pytensor"``) when nutpie is installed and
+        every option in ``kwargs`` is one nutpie understands, else ``"pymc"``.
     random_seed : int or None
         Same seed, same model, same scale -> identical draws (for every backend).
     progressbar : bool
@@ -641,8 +718,9 @@ def sample_posterior(
         Store the pointwise log-likelihood (chain, draw, n) for PSIS-LOO.
     **kwargs
         Passed to the backend: ``target_accept`` and ``max_treedepth`` for all NUTS backends;
-        ``cores`` and other ``pm.sample`` arguments for ``"pymc"``; ``nutpie.sample`` settings
-        and ``nutpie_backend`` ("numba" or "jax") for ``"nutpie"``.
+        ``cores`` for ``"pymc"`` and ``"nutpie"``; other ``pm.sample`` arguments for
+        ``"pymc"``; ``nutpie.sample`` settings and ``nutpie_backend`` ("numba", "jax" or
+        "pytensor"; default "numba") for ``"nutpie"``.
 
     Returns
     -------
@@ -671,8 +749,10 @@ def sample_posterior(
     tune = int(tune)
     random_seed = _check_seed(random_seed)
     kwargs = dict(kwargs)
+    nutpie_default = "numba"
     if backend == "auto":
-        backend = "nutpie" if _has("nutpie") else "pymc"
+        backend = "nutpie" if _has("nutpie") and _nutpie_accepts(kwargs) else "pymc"
+        nutpie_default = "pytensor"
     if backend == "exact":
         if kwargs:
             raise TypeError(f"The 'exact' backend takes no sampler options; got {sorted(kwargs)}.")
@@ -682,6 +762,8 @@ def sample_posterior(
         runner = {"pymc": _sample_pymc, "nutpie": _sample_nutpie, "numpyro": _sample_numpyro}[
             backend
         ]
+        if backend == "nutpie":
+            runner = functools.partial(_sample_nutpie, default=nutpie_default)
         idata, t_sample, t_compile, extra = runner(
             model, draws, tune, chains, random_seed, progressbar, kwargs
         )
@@ -779,7 +861,7 @@ def posterior_path(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
-    backend: str = "pymc",
+    backend: str = "auto",
     random_seed: int | None = None,
     progressbar: bool = True,
     hdi_prob: float = 0.9,

@@ -233,8 +233,9 @@ def _check_against_exact(idata, model):
 def test_nuts_matches_conjugate_posterior(known_sigma_model):
     m = known_sigma_model
     idata = sample_posterior(
-        m, draws=1000, tune=500, chains=2, random_seed=42, progressbar=False, cores=1
-    )
+        m, draws=1000, tune=500, chains=2, random_seed=42, progressbar=False, cores=1,
+        backend="pymc",
+    )  # fmt: skip
     _check_against_exact(idata, m)
     assert idata.log_likelihood["y_obs"].shape == (2, 1000, m.n)
     assert {"diverging", "energy", "tree_depth", "reached_max_treedepth"} <= set(
@@ -247,7 +248,9 @@ def test_nuts_matches_conjugate_posterior(known_sigma_model):
 def test_compile_once_and_reproducible(sparse_regression):
     d = sparse_regression
     m = RegressionModel(d.X, d.y, Gaussian(1.0), GaussianLikelihood())
-    kw = dict(draws=200, tune=200, chains=2, random_seed=5, progressbar=False, cores=1)
+    kw = dict(
+        draws=200, tune=200, chains=2, random_seed=5, progressbar=False, cores=1, backend="pymc"
+    )
     first = sample_posterior(m, **kw)
     assert first.posterior.attrs["compile_time"] > 0
     from bayesreg.sampling import _model_cache
@@ -274,13 +277,12 @@ def test_compile_once_and_reproducible(sparse_regression):
 @pytest.mark.slow
 def test_posterior_path_pymc_one_compile(known_sigma_model):
     m = known_sigma_model
-    sample_posterior(m, draws=50, tune=50, chains=1, random_seed=1, progressbar=False, cores=1)
+    kw = dict(random_seed=1, progressbar=False, cores=1, backend="pymc")
+    sample_posterior(m, draws=50, tune=50, chains=1, **kw)
     with mock.patch.object(
         pm.Model, "logp_dlogp_function", side_effect=AssertionError("recompiled")
     ):
-        path = posterior_path(
-            m, [0.2, 2.0], draws=300, tune=300, chains=2, random_seed=1, progressbar=False, cores=1
-        )
+        path = posterior_path(m, [0.2, 2.0], draws=300, tune=300, chains=2, **kw)
     assert np.all(path.max_rhat < 1.05)
     assert np.all(path.sampling_time > 0)
     assert m.prior.scale == 0.5
@@ -339,3 +341,217 @@ def test_scipy_openblas_flags_compile_and_run():
     assert try_blas_flag(shlex.split(flags)) == flags
     with mock.patch.dict("os.environ", {"PYTENSOR_FLAGS": "blas__ldflags=-lblas"}):
         assert _user_set_blas_flags()
+
+
+# ---------------------------------------------------------------------------------------------
+# the sampling graph (sufficient statistics) and the default backend
+# ---------------------------------------------------------------------------------------------
+def _sampling_cases(d):
+    X, y = d.X, d.y
+    return [
+        ("laplace, sigma estimated", RegressionModel(X, y, Laplace(0.3))),
+        (
+            "gaussian, known sigma, no intercept",
+            RegressionModel(X, y, Gaussian(0.5), GaussianLikelihood(sigma=1.0), False),
+        ),
+        (
+            "gaussian scale_by_sigma, y far from 0",
+            RegressionModel(X, np.asarray(y) + 1e4, Gaussian(0.5, scale_by_sigma=True)),
+        ),
+        ("p >= n: the model's own graph", RegressionModel(X[:6], y[:6], Laplace(0.3))),
+    ]
+
+
+def test_sampling_logp_equals_model_logp(sparse_regression, sparse_classification, rng):
+    """The sufficient-statistics log posterior and gradient == the model's, at random points."""
+    cases = _sampling_cases(sparse_regression)
+    d = sparse_classification
+    cases.append(("bernoulli", RegressionModel(d.X, d.y, Gaussian(1.0), BernoulliLikelihood())))
+    for label, m in cases:
+        assert m.uses_sufficient_statistics == (label.startswith(("laplace", "gaussian"))), label
+        ref, fast = m.logp_dlogp_function(), m.sampling_logp_dlogp_function()
+        for _ in range(5):
+            theta = m.initial_point() + rng.normal(scale=0.5, size=m.layout.size)
+            if "y far" in label:
+                theta[m.layout.slices["intercept"]] += 1e4
+            v_ref, g_ref = ref(theta)
+            v, g = fast(theta)
+            # Same quantity, two float64 evaluation orders: the anchored form's rounding error
+            # is ~1e-16 of the SSE/sigma^2 terms (|logp| <= ~1e5 here), so 1e-10 relative is
+            # tight yet far above rounding; an unanchored y'y - 2w'X'y + w'X'Xw with y ~ 1e4
+            # loses ~1e-16 * y'y / sigma^2 ~ 1e-3 absolute and would fail the y-far case.
+            np.testing.assert_allclose(v, v_ref, rtol=1e-10, atol=1e-9, err_msg=label)
+            np.testing.assert_allclose(
+                g, g_ref, rtol=1e-9, atol=1e-10 * np.abs(g_ref).max(), err_msg=label
+            )
+
+
+def test_sampling_graph_follows_prior_scale(sparse_regression, rng):
+    m = RegressionModel(sparse_regression.X, sparse_regression.y, Laplace(0.3))
+    ref, fast = m.logp_dlogp_function(), m.sampling_logp_dlogp_function()
+    theta = m.initial_point() + rng.normal(scale=0.5, size=m.layout.size)
+    before = fast(theta)[0]
+    m.set_prior_scale(0.05)
+    # the compiled function reads the shared prior scale: no rebuild, new value
+    assert fast is m.sampling_logp_dlogp_function()
+    assert fast(theta)[0] != before
+    np.testing.assert_allclose(fast(theta)[0], ref(theta)[0], rtol=1e-10)
+
+
+def test_auto_backend_resolution(known_sigma_model):
+    from bayesreg import sampling
+
+    pytest.importorskip("nutpie")
+    assert sampling._nutpie_accepts({"cores": 1, "target_accept": 0.9, "max_treedepth": 8})
+    # a pm.sample-only option sends "auto" to PyMC, which understands it
+    assert not sampling._nutpie_accepts({"initvals": {}})
+    kw = dict(draws=20, tune=20, chains=1, random_seed=0, progressbar=False)
+    with mock.patch.object(sampling, "_has", return_value=False):
+        idata = sample_posterior(known_sigma_model, **kw)
+    assert idata.posterior.attrs["backend"] == "pymc"
+    with pytest.raises(ValueError, match=r"'cuda' is not a supported nutpie backend"):
+        sample_posterior(known_sigma_model, backend="nutpie", nutpie_backend="cuda", **kw)
+
+
+@pytest.mark.slow
+def test_default_backend_matches_conjugate_and_compiles_once(known_sigma_model):
+    """The default: nutpie's NUTS on the C-compiled sampling graph, checked like NUTS above."""
+    pytest.importorskip("nutpie")
+    import pytensor
+
+    from bayesreg.sampling import _model_cache
+
+    m = known_sigma_model
+    kw = dict(draws=1000, tune=500, chains=2, random_seed=9, progressbar=False)
+    idata = sample_posterior(m, **kw)
+    assert idata.posterior.attrs["backend"] == "nutpie"
+    assert idata.posterior.attrs["nutpie_backend"] == "pytensor"
+    _check_against_exact(idata, m)
+    assert list(idata.posterior["feature"].values) == m.feature_names
+    assert {"diverging", "energy", "tree_depth", "reached_max_treedepth"} <= set(
+        idata.sample_stats.data_vars
+    )
+    assert idata.log_likelihood["y_obs"].shape == (2, 1000, m.n)
+    compiled = _model_cache(m)[("nutpie", "pytensor")]
+    # a new prior scale and a second call compile nothing: the graph reads the shared scale
+    m.set_prior_scale(0.01)
+    try:
+        with mock.patch.object(pytensor, "function", side_effect=AssertionError("recompiled")):
+            tight = sample_posterior(m, **kw)
+    finally:
+        m.set_prior_scale(0.5)
+    assert _model_cache(m)[("nutpie", "pytensor")] is compiled
+    assert tight.posterior.attrs["compile_time"] == 0.0
+    assert np.abs(tight.posterior["w"].mean(("chain", "draw"))).max() < 0.05
+    again = sample_posterior(m, **kw)
+    np.testing.assert_array_equal(idata.posterior["w"].values, again.posterior["w"].values)
+
+
+@pytest.mark.slow
+def test_default_backend_estimates_sigma(sparse_regression):
+    """sigma estimated (log-transformed): the expansion returns sigma > 0 that fits the noise."""
+    pytest.importorskip("nutpie")
+    d = sparse_regression
+    m = RegressionModel(d.X, d.y, Gaussian(1.0))
+    idata = sample_posterior(m, draws=300, tune=300, chains=2, random_seed=4, progressbar=False)
+    sigma = idata.posterior["sigma"].values
+    assert sigma.shape == (2, 300) and np.all(sigma > 0)
+    # noise sd 1 (the fixture); n = 100 gives sigma's posterior sd ~ 0.07
+    assert abs(float(sigma.mean()) - 1.0) < 0.3
+    assert set(idata.posterior.data_vars) == {"w", "intercept", "sigma"}
+
+
+def test_expander_general_branch_matches_pymc(sparse_regression, rng):
+    """Deterministics (a non-centred w) go through the model's own graph."""
+    from bayesreg import priors
+    from bayesreg.sampling import _expander
+
+    if not hasattr(priors, "Horseshoe"):
+        pytest.skip("no prior with a deterministic w in this tree")
+    d = sparse_regression
+    m = RegressionModel(d.X, d.y, priors.Horseshoe.from_expected_nonzeros(3, d.X.shape[1], 100))
+    expand, names, shapes = _expander(m)
+    theta = m.initial_point() + rng.normal(scale=0.3, size=m.layout.size)
+    out = expand(theta)
+    pm_model = m.pymc_model
+    point = m.layout.unpack(theta)
+    # PyMC's own trace expansion: value variables -> free variables and deterministics
+    recorded = {v.name: v for v in pm_model.unobserved_value_vars}
+    ref = pm_model.compile_fn(
+        [recorded[n] for n in names],
+        inputs=pm_model.value_vars,
+        point_fn=True,
+        on_unused_input="ignore",
+    )(point)
+    for name, shape, r in zip(names, shapes, ref, strict=True):
+        assert out[name].shape == shape == np.shape(r)
+        np.testing.assert_allclose(out[name], r, rtol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# BLAS linking: opt-out and the cached probe
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def fresh_blas(monkeypatch, tmp_path):
+    """bayesreg._blas with no link done, a temp verdict file and no global side effect."""
+    from bayesreg import _blas
+
+    if not _blas.scipy_openblas_ldflags():
+        pytest.skip("this scipy wheel ships no OpenBLAS")
+    monkeypatch.setattr(_blas, "_linked", None)
+    monkeypatch.setattr(_blas, "_probe_path", lambda: str(tmp_path / "probe.json"))
+    monkeypatch.setattr(_blas, "_user_set_blas_flags", lambda: False)
+    monkeypatch.delenv("BAYESREG_NO_BLAS", raising=False)
+    set_to = []
+    monkeypatch.setattr(_blas, "_set_flags", set_to.append)
+    probes = []
+
+    def probe(flags):
+        probes.append(flags)
+        return True
+
+    monkeypatch.setattr(_blas, "_probe", probe)
+    return _blas, probes, set_to, tmp_path / "probe.json"
+
+
+def test_blas_opt_out(fresh_blas, monkeypatch):
+    blas, probes, set_to, _ = fresh_blas
+    for value in ("1", "true", "YES"):
+        monkeypatch.setenv("BAYESREG_NO_BLAS", value)
+        assert blas.link_scipy_openblas() is False
+    assert probes == [] and set_to == []
+    monkeypatch.setenv("BAYESREG_NO_BLAS", "0")  # "0" means: do link
+    assert blas.link_scipy_openblas() is True
+
+
+def test_blas_probe_verdict_is_cached(fresh_blas, monkeypatch):
+    import pytensor
+
+    blas, probes, set_to, path = fresh_blas
+    assert blas.link_scipy_openblas() is True
+    assert len(probes) == 1 and set_to == probes and blas.linked_blas_flags() == probes[0]
+    verdicts = json.loads(path.read_text())
+    assert list(verdicts.values()) == [True]
+    # a new process (no link yet) reads the verdict instead of compiling the probe
+    monkeypatch.setattr(blas, "_linked", None)
+    assert blas.link_scipy_openblas() is True and len(probes) == 1
+    # use_cache=False probes again; a new PyTensor version is a new key, so it probes too
+    monkeypatch.setattr(blas, "_linked", None)
+    assert blas.link_scipy_openblas(use_cache=False) is True and len(probes) == 2
+    monkeypatch.setattr(blas, "_linked", None)
+    monkeypatch.setattr(pytensor, "__version__", "0.0.test")
+    assert blas.link_scipy_openblas() is True and len(probes) == 3
+    assert len(json.loads(path.read_text())) == 2
+    # a cached failure is believed: no probe, no flags
+    key = blas._probe_key(probes[0])
+    path.write_text(json.dumps({key: False}))
+    monkeypatch.setattr(blas, "_linked", None)
+    n_set = len(set_to)
+    assert blas.link_scipy_openblas() is False and len(probes) == 3 and len(set_to) == n_set
+
+
+def test_blas_respects_user_flags(fresh_blas, monkeypatch):
+    blas, _probes, set_to, _ = fresh_blas
+    monkeypatch.setattr(blas, "_user_set_blas_flags", lambda: True)
+    assert blas.link_scipy_openblas() is False and set_to == []
+    assert blas.link_scipy_openblas(force=True) is True and len(set_to) == 1
