@@ -17,6 +17,7 @@ function                           draws
 ``plot_shrinkage``                 least squares -> posterior, per coefficient
 ``plot_trace`` / ``plot_rank``     ArviZ trace and rank plots (MCMC diagnostics)
 ``plot_validation_curve``          validation error vs penalty strength (choosing lambda)
+``plot_selection_curve``           what one way of choosing lambda optimized, its choice marked
 =================================  ===========================================================
 """
 
@@ -42,6 +43,7 @@ __all__ = [
     "plot_posterior_forest",
     "plot_posterior_path",
     "plot_rank",
+    "plot_selection_curve",
     "plot_shrinkage",
     "plot_trace",
     "plot_validation_curve",
@@ -630,6 +632,95 @@ def plot_validation_curve(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
+    return ax
+
+
+#: how :func:`plot_selection_curve` labels each method's grid: (x label, log x axis)
+_SELECTION_AXES = {
+    "validation_grid": ("prior scale (larger = weaker penalty)", True),
+    "validation_random": ("prior scale (larger = weaker penalty)", True),
+    "kfold": ("prior scale (larger = weaker penalty)", True),
+    "psis_loo": ("prior scale (larger = weaker penalty)", True),
+    "evidence": ("Ridge alpha", True),
+    "mcem": ("EM iteration", False),
+    "full_bayes": ("lambda (Park & Casella)", False),
+}
+
+
+def plot_selection_curve(result: Any, ax: Any = None, *, title: str | None = None) -> Any:
+    """The curve one way of choosing lambda optimized, with its choice marked.
+
+    Draws ``result.curve`` against ``result.grid`` (a
+    :class:`~bayesreg.selection.SelectionResult`) and reads the choice from the result; nothing is
+    recomputed. What is drawn depends on ``result.method``:
+
+    ======================================  ======================================================
+    method                                  drawn
+    ======================================  ======================================================
+    validation_grid / _random, kfold,       criterion vs prior scale (log x), a +-1 standard error
+    psis_loo                                band where ``extra["se"]`` exists, a dashed line at
+                                            the chosen scale ``result.scale``
+    evidence                                profile log evidence vs Ridge alpha (log x), dashed
+                                            line at ``extra["alpha"]``
+    mcem                                    lambda along the EM path, dashed horizontal line at
+                                            the estimate ``extra["lam"]``
+    full_bayes                              posterior density of lambda, its median (the chosen
+                                            prior's ``1 / scale``) dashed and the 95% interval
+                                            ``extra["lam_interval_95"]`` shaded
+    ======================================  ======================================================
+
+    Parameters
+    ----------
+    result : SelectionResult
+        ``grid`` and ``curve`` of shape (k,).
+    ax : matplotlib Axes, optional
+    title : str, optional
+        Default: ``result.method``.
+
+    Returns
+    -------
+    matplotlib Axes
+        The curve (first line), the choice (a dashed line), and the band or shaded interval.
+    """
+    ax = _axes(ax)
+    x = check_finite_array(result.grid, "result.grid", ndim=1)
+    y = check_finite_array(result.curve, "result.curve", ndim=1)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"result.curve has shape {y.shape}; expected the shape of result.grid, {x.shape}."
+        )
+    method = str(result.method)
+    xlabel, logx = _SELECTION_AXES.get(method, ("grid", bool(np.all(x > 0))))
+    extra = getattr(result, "extra", {}) or {}
+    many = x.size > 40  # a density or a long EM path: a line; a search grid: points too
+    ax.plot(x, y, color="C0", marker=None if many else ".", label=method)
+    se = extra.get("se")
+    if se is not None and np.shape(se) == x.shape:
+        se = np.asarray(se, dtype=np.float64)
+        ax.fill_between(x, y - se, y + se, color="C0", alpha=0.2, lw=0, label="+-1 s.e.")
+    if method == "mcem":
+        lam = float(extra["lam"])
+        ax.axhline(lam, color="k", ls="--", lw=1, label=f"estimate: lambda = {lam:.3g}")
+        ylabel = "lambda"
+    elif method == "full_bayes":
+        # full_bayes reports the prior at the median lambda, whose scale is 1 / lambda
+        med = 1.0 / float(result.prior.scale)
+        ax.axvline(med, color="k", ls="--", lw=1, label=f"median: {med:.3g}")
+        if "lam_interval_95" in extra:
+            lo, hi = (float(v) for v in extra["lam_interval_95"])
+            ax.axvspan(lo, hi, color="0.6", alpha=0.25, lw=0, label=f"95%: [{lo:.3g}, {hi:.3g}]")
+        ylabel = "posterior density"
+    else:
+        chosen = float(extra["alpha"]) if method == "evidence" else float(result.prior.scale)
+        if method in _SELECTION_AXES:
+            ax.axvline(chosen, color="k", ls="--", lw=1, label=f"chosen: {chosen:.3g}")
+        ylabel = str(result.criterion)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel, fontsize="small")
+    ax.set_title(title or method)
+    ax.legend(fontsize="x-small", loc="best")
     return ax
 
 

@@ -250,3 +250,73 @@ def test_plot_trace_and_rank(exact_idata):
     axes = bp.plot_rank(exact_idata, var_names=["intercept"])
     axes = np.atleast_1d(axes)
     assert len(axes) == 1 and len(axes[0].patches) + len(axes[0].collections) > 0
+
+
+# -- choosing lambda: one panel per method, the choice read from the result ---------------------
+@pytest.fixture(scope="module")
+def selection_results(sparse_regression):
+    from bayesreg.selection import (
+        SelectionResult,
+        full_bayes,
+        kfold_search,
+        mcem_lambda,
+        ridge_evidence,
+        validation_search,
+    )
+
+    X, y = sparse_regression.X, sparse_regression.y
+    scales = np.geomspace(0.01, 10.0, 5)
+    # sigma known: the MAPs are penalized least squares, cheap; the Gibbs runs are tiny
+    out = {
+        "validation_grid": validation_search(X, y, scales=scales, sigma=1.0),
+        "kfold": kfold_search(X, y, scales=scales, cv=3, sigma=1.0),
+        "evidence": ridge_evidence(X, y),
+        "mcem": mcem_lambda(X, y, n_iter=6, draws_per_iter=20, average_last=3, random_state=0),
+        "full_bayes": full_bayes(X, y, draws=100, tune=20, chains=1, random_state=0),
+    }
+    # PSIS-LOO samples at every scale: a hand-made result with its fields exercises the panel
+    out["psis_loo"] = SelectionResult(
+        method="psis_loo", prior=Gaussian(1.0), grid=scales, curve=-np.abs(np.log(scales)),
+        criterion="elpd_loo (maximized)", sigma=1.0, elapsed_s=0.0, n=len(y),
+        extra={"se": np.full(5, 0.5)},
+    )  # fmt: skip
+    return out
+
+
+def test_plot_selection_curve_draws_each_methods_curve_and_choice(selection_results):
+    _, axes = plt.subplots(2, 3)
+    for (method, res), ax in zip(selection_results.items(), axes.ravel(), strict=True):
+        assert bp.plot_selection_curve(res, ax=ax) is ax
+        curve = ax.lines[0]
+        np.testing.assert_array_equal(curve.get_xdata(), res.grid)
+        np.testing.assert_array_equal(curve.get_ydata(), res.curve)
+        assert ax.get_title() == method
+        marks = [ln for ln in ax.lines[1:] if ln.get_linestyle() == "--"]
+        assert len(marks) == 1, method
+        mark = marks[0]
+        if method == "mcem":  # a horizontal line at the EM estimate
+            assert mark.get_ydata()[0] == pytest.approx(res.extra["lam"], rel=1e-15)
+            assert ax.get_xscale() == "linear"
+        elif method == "full_bayes":  # the median lambda and the shaded 95% interval
+            lam = np.median(res.extra["lam_draws"])
+            assert mark.get_xdata()[0] == pytest.approx(lam, rel=1e-12)
+            assert len(ax.patches) == 1
+            x0, x1 = ax.patches[0].get_x(), ax.patches[0].get_x() + ax.patches[0].get_width()
+            np.testing.assert_allclose([x0, x1], res.extra["lam_interval_95"], rtol=1e-12)
+        else:  # a vertical line at the chosen value, on a log axis
+            chosen = res.extra["alpha"] if method == "evidence" else res.scale
+            assert mark.get_xdata()[0] == pytest.approx(chosen, rel=1e-15)
+            assert ax.get_xscale() == "log"
+        # a +-1 s.e. band exactly where the result carries standard errors
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bands) == (1 if "se" in res.extra else 0), method
+
+
+def test_plot_selection_curve_bad_shapes(selection_results):
+    from dataclasses import replace
+
+    bad = replace(selection_results["kfold"], curve=selection_results["kfold"].curve[:2])
+    with pytest.raises(ValueError, match=r"expected the shape of result\.grid"):
+        bp.plot_selection_curve(bad)
+    ax = bp.plot_selection_curve(selection_results["evidence"])  # ax=None makes one
+    assert ax is not None and ax.get_xlabel() == "Ridge alpha"
