@@ -12,7 +12,9 @@ for every backend:
 * ``sample_stats`` (NUTS backends): ``diverging``, ``energy``, ``tree_depth``,
   ``reached_max_treedepth``, ... under the same names whatever the backend;
 * ``attrs``: ``backend``, ``prior``, ``prior_scale``, ``sampling_time`` and ``compile_time``
-  (seconds spent compiling during this call: 0 when a compiled sampler was reused).
+  (seconds spent compiling during this call: 0 when a compiled sampler was reused), and for
+  NUTS backends ``target_accept`` (the prior's ``default_target_accept`` unless the caller
+  passed one: 0.995 for horseshoe priors).
 
 Backends
 --------
@@ -718,6 +720,9 @@ def sample_posterior(
         Store the pointwise log-likelihood (chain, draw, n) for PSIS-LOO.
     **kwargs
         Passed to the backend: ``target_accept`` and ``max_treedepth`` for all NUTS backends;
+        ``target_accept`` defaults to the prior's ``default_target_accept`` when it declares one
+        (0.995 for ``Horseshoe`` and ``RegularizedHorseshoe``; brms and rstanarm recommend 0.99+ for
+        horseshoe priors), else to 0.8; the value used is stored in ``attrs["target_accept"]``;
         ``cores`` for ``"pymc"`` and ``"nutpie"``; other ``pm.sample`` arguments for
         ``"pymc"``; ``nutpie.sample`` settings and ``nutpie_backend`` ("numba", "jax" or
         "pytensor"; default "numba") for ``"nutpie"``.
@@ -749,6 +754,11 @@ def sample_posterior(
     tune = int(tune)
     random_seed = _check_seed(random_seed)
     kwargs = dict(kwargs)
+    # a prior may declare the NUTS step-size target it needs (the horseshoe's funnel-like
+    # geometry needs small steps): used for every NUTS backend unless the caller chose one
+    prior_target = getattr(model.prior, "default_target_accept", None)
+    if backend != "exact" and prior_target is not None:
+        kwargs.setdefault("target_accept", float(prior_target))
     nutpie_default = "numba"
     if backend == "auto":
         backend = "nutpie" if _has("nutpie") and _nutpie_accepts(kwargs) else "pymc"
@@ -764,9 +774,11 @@ def sample_posterior(
         ]
         if backend == "nutpie":
             runner = functools.partial(_sample_nutpie, default=nutpie_default)
+        target_accept = float(kwargs.get("target_accept", 0.8))  # 0.8: every backend's default
         idata, t_sample, t_compile, extra = runner(
             model, draws, tune, chains, random_seed, progressbar, kwargs
         )
+        extra = {**extra, "target_accept": target_accept}
     return _finalize(idata, model, backend, t_sample, t_compile, log_likelihood, extra)
 
 
