@@ -761,7 +761,9 @@ def sample_posterior(
         kwargs.setdefault("target_accept", float(prior_target))
     nutpie_default = "numba"
     if backend == "auto":
-        backend = "nutpie" if _has("nutpie") and _nutpie_accepts(kwargs) else "pymc"
+        # nutpie's adaptation needs at least one tuning step (tune=0 panics in its Rust core)
+        use_nutpie = tune >= 1 and _has("nutpie") and _nutpie_accepts(kwargs)
+        backend = "nutpie" if use_nutpie else "pymc"
         nutpie_default = "pytensor"
     if backend == "exact":
         if kwargs:
@@ -860,10 +862,11 @@ class PosteriorPath:
         }
 
 
-def _map_coef(model: RegressionModel) -> np.ndarray:
-    from bayesreg.solvers import map_estimate  # lazy: solvers import this package too
+def _map_coefs(model: RegressionModel, scales: np.ndarray) -> np.ndarray:
+    """MAP coefficients (k, p) along ``scales``: one warm-started path, scale restored."""
+    from bayesreg.solvers import map_path  # lazy: solvers import this package too
 
-    return np.asarray(map_estimate(model).coef, dtype=np.float64)
+    return np.asarray(map_path(model, scales).coefs, dtype=np.float64)
 
 
 def posterior_path(
@@ -965,10 +968,10 @@ def posterior_path(
             if backend != "exact":
                 min_ess[i] = float(az.ess(idata, var_names=["w"], method="bulk")["w"].min())
                 max_rhat[i] = float(az.rhat(idata, var_names=["w"])["w"].max())
-            if include_map:
-                out["map"][i] = _map_coef(model)
     finally:
         model.set_prior_scale(original)
+    if include_map:
+        out["map"] = _map_coefs(model, values)
     return PosteriorPath(
         scales=values, median=out["median"], lower=out["lower"], upper=out["upper"], mean=out["mean"],
         map_coef=out["map"], feature_names=list(model.feature_names), hdi_prob=hdi_prob,

@@ -411,6 +411,9 @@ def test_auto_backend_resolution(known_sigma_model):
     assert idata.posterior.attrs["backend"] == "pymc"
     with pytest.raises(ValueError, match=r"'cuda' is not a supported nutpie backend"):
         sample_posterior(known_sigma_model, backend="nutpie", nutpie_backend="cuda", **kw)
+    # tune=0 (no adaptation, e.g. to show a failing run) goes to PyMC: nutpie needs tune >= 1
+    untuned = sample_posterior(known_sigma_model, **{**kw, "tune": 0})
+    assert untuned.posterior.attrs["backend"] == "pymc"
 
 
 @pytest.mark.slow
