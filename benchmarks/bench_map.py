@@ -3,8 +3,8 @@
 Problems: n=1000, p=100 and n=200, p=1000 (10 non-zero weights, Gaussian noise sd 1, intercept
 1). Rows:
 
-* ``lasso``: ``map_estimate`` (working-set FISTA + exact active-set steps, relative KKT tol
-  1e-8, certified by the model's compiled graph) vs ``Lasso(alpha)`` at the converted alpha
+* ``lasso``: ``map_estimate`` (working set; numba coordinate descent, else FISTA + exact
+  active-set steps; relative KKT tol 1e-8, certified by the model's compiled graph) vs ``Lasso(alpha)`` at the converted alpha
   (scikit-learn's default tol=1e-4). Zero patterns are compared with that fit and with a
   tightly solved one (tol=1e-14).
 * ``ridge``: ``map_estimate`` (closed form) vs ``Ridge(alpha=1, solver="cholesky")``.
