@@ -33,7 +33,7 @@ from bayesreg._validation import check_positive, check_X_y, feature_names_of
 from bayesreg.likelihoods import GaussianLikelihood, Likelihood
 from bayesreg.priors import Prior
 
-__all__ = ["LOGP_TERMS", "ParamLayout", "RegressionModel"]
+__all__ = ["LOGP_TERMS", "ParamLayout", "RegressionModel", "check_model"]
 
 #: the names of the log-posterior's terms, see :meth:`RegressionModel.logp_dlogp_function`
 LOGP_TERMS = ("data", "prior", "other")
@@ -414,3 +414,12 @@ class RegressionModel:
             f"RegressionModel(n={self.n}, p={self.p}, prior={self.prior!r}, "
             f"likelihood={self.likelihood!r}, fit_intercept={self.fit_intercept})"
         )
+
+
+def check_model(model: object, owner: str) -> RegressionModel:
+    """Raise a TypeError naming ``owner`` unless ``model`` is a :class:`RegressionModel`."""
+    if not isinstance(model, RegressionModel):
+        raise TypeError(
+            f"The 'model' parameter of {owner} must be a RegressionModel. Got {model!r} instead."
+        )
+    return model

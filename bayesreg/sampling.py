@@ -83,7 +83,7 @@ from bayesreg._validation import (
     check_probability,
 )
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.model import RegressionModel
+from bayesreg.model import RegressionModel, check_model
 from bayesreg.priors import Gaussian
 
 __all__ = [
@@ -740,10 +740,7 @@ def sample_posterior(
     ImportError
         ``"nutpie"`` / ``"numpyro"`` without the ``fast`` extra (the message says how to install).
     """
-    if not isinstance(model, RegressionModel):
-        raise TypeError(
-            f"The 'model' parameter of sample_posterior must be a RegressionModel. Got {model!r} instead."
-        )
+    check_model(model, "sample_posterior")
     backend = check_choice(backend, "sampling backend", BACKENDS)
     draws = check_positive_int(draws, "draws", "sample_posterior")
     chains = check_positive_int(chains, "chains", "sample_posterior")
@@ -912,10 +909,7 @@ def posterior_path(
     """
     from bayesreg.conventions import CONVENTIONS, penalty_to_prior
 
-    if not isinstance(model, RegressionModel):
-        raise TypeError(
-            f"The 'model' parameter of posterior_path must be a RegressionModel. Got {model!r} instead."
-        )
+    check_model(model, "posterior_path")
     values = check_finite_array(scales, "scales", ndim=1)
     hdi_prob = check_probability(hdi_prob, "hdi_prob", "posterior_path")
     if not 0.0 < hdi_prob < 1.0:

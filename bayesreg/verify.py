@@ -50,7 +50,7 @@ import pandas as pd
 from bayesreg._validation import check_positive
 from bayesreg.conventions import prior_to_penalty
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.model import RegressionModel
+from bayesreg.model import RegressionModel, check_model
 from bayesreg.priors import ElasticNet, Gaussian, Laplace
 from bayesreg.solvers import ConvergenceWarning, MapEstimate, map_estimate, ridge_closed_form
 from bayesreg.solvers._problem import penalty_coefs, problem_for
@@ -335,10 +335,7 @@ def verify(
     -------
     VerificationReport
     """
-    if not isinstance(model, RegressionModel):
-        raise TypeError(
-            f"The 'model' parameter of verify must be a RegressionModel. Got {model!r}."
-        )
+    check_model(model, "verify")
     conversion_factor = check_positive(conversion_factor, "conversion_factor", "verify")
     selected = list(VERIFY_ROWS) if rows is None else list(rows)
     for r in selected:

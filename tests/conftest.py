@@ -41,6 +41,18 @@ def sparse_classification():
     return make_sparse_classification(n_samples=200, n_features=6, n_nonzero=3, random_state=2)
 
 
+@pytest.fixture(scope="session")
+def p_greater_than_n():
+    """(X, y) with n=50 < p=200: 5 non-zero weights, noise sd 0.5, intercept 2."""
+    rng = np.random.default_rng(0)
+    n, p = 50, 200
+    X = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:5] = [3, -2, 1.5, 1, -1]
+    y = X @ w + 0.5 * rng.standard_normal(n) + 2.0
+    return X, y
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

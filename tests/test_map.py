@@ -52,13 +52,9 @@ def test_lasso_map_matches_sklearn_on_diabetes(diabetes, lasso_model, alpha):
     assert abs(est.intercept - ref.intercept_) < 1e-6 * abs(ref.intercept_)
 
 
-def test_lasso_map_p_greater_than_n():
-    rng = np.random.default_rng(0)
-    n, p = 50, 200
-    X = rng.standard_normal((n, p))
-    w = np.zeros(p)
-    w[:5] = [3, -2, 1.5, 1, -1]
-    y = X @ w + 0.5 * rng.standard_normal(n) + 2.0
+def test_lasso_map_p_greater_than_n(p_greater_than_n):
+    X, y = p_greater_than_n
+    n = X.shape[0]
     alpha = 0.1
     model = RegressionModel(
         X, y, penalty_to_prior("sklearn_lasso", alpha, sigma=1.0, n=n), GaussianLikelihood(1.0)

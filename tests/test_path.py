@@ -61,13 +61,9 @@ def test_lasso_path_matches_sklearn_on_diabetes(diabetes):
     assert df.shape == (alphas.size * X.shape[1], 3)
 
 
-def test_lasso_path_p_greater_than_n_matches_pointwise_solves():
-    rng = np.random.default_rng(0)
-    n, p = 50, 200
-    X = rng.standard_normal((n, p))
-    w = np.zeros(p)
-    w[:5] = [3, -2, 1.5, 1, -1]
-    y = X @ w + 0.5 * rng.standard_normal(n) + 2.0
+def test_lasso_path_p_greater_than_n_matches_pointwise_solves(p_greater_than_n):
+    X, y = p_greater_than_n
+    n = X.shape[0]
     alphas = _alpha_max(X, y) * np.geomspace(1.0, 5e-3, 15)
     model = RegressionModel(
         X, y, penalty_to_prior("sklearn_lasso", 0.1, sigma=1.0, n=n), GaussianLikelihood(1.0)

@@ -45,7 +45,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bayesreg._validation import check_choice, check_positive, check_positive_int
-from bayesreg.model import RegressionModel
+from bayesreg.model import RegressionModel, check_model
 from bayesreg.solvers._problem import penalty_coefs, problem_for
 from bayesreg.solvers.map import ConvergenceWarning, map_estimate
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
@@ -313,10 +313,7 @@ def gradient_descent(
     -------
     DescentResult
     """
-    if not isinstance(model, RegressionModel):
-        raise TypeError(
-            f"The 'model' parameter of gradient_descent must be a RegressionModel. Got {model!r}."
-        )
+    check_model(model, "gradient_descent")
     check_choice(method, "gradient-descent method", DESCENT_METHODS)
     max_steps = check_positive_int(max_steps, "max_steps", "gradient_descent")
     tol = check_positive(tol, "tol", "gradient_descent")

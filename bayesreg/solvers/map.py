@@ -58,7 +58,7 @@ from scipy import optimize, special
 
 from bayesreg._validation import check_choice, check_positive, check_positive_int
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.model import RegressionModel
+from bayesreg.model import RegressionModel, check_model
 from bayesreg.priors import Gaussian
 from bayesreg.solvers._problem import MapProblem, penalty_coefs, problem_for
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
@@ -386,10 +386,7 @@ def map_estimate(
         Unknown method, a method that does not apply, or a prior without a MAP (a density
         unbounded at 0, such as the horseshoe).
     """
-    if not isinstance(model, RegressionModel):
-        raise TypeError(
-            f"The 'model' parameter of map_estimate must be a RegressionModel. Got {model!r}."
-        )
+    check_model(model, "map_estimate")
     check_choice(method, "MAP method", MAP_METHODS)
     tol = check_positive(tol, "tol", "map_estimate")
     max_iter = check_positive_int(max_iter, "max_iter", "map_estimate")

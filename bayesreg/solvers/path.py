@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bayesreg._validation import check_finite_array
-from bayesreg.model import RegressionModel
+from bayesreg.model import RegressionModel, check_model
 from bayesreg.solvers.map import ConvergenceWarning, MapEstimate, map_estimate
 
 __all__ = ["MapPath", "map_path"]
@@ -114,10 +114,7 @@ def map_path(
     -------
     MapPath
     """
-    if not isinstance(model, RegressionModel):
-        raise TypeError(
-            f"The 'model' parameter of map_path must be a RegressionModel. Got {model!r}."
-        )
+    check_model(model, "map_path")
     s = check_finite_array(scales, "scales", ndim=1)
     if np.any(s <= 0.0):
         raise ValueError(
