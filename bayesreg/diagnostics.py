@@ -78,7 +78,9 @@ ADVICE: dict[str, str] = {
         "draws may be biased; do not ignore them. Raise target_accept (e.g. "
         "sample_posterior(..., target_accept=0.95)); if they persist, reparametrize: write "
         "scale-mixture / hierarchical priors in the non-centred form (w = tau * z, z ~ N(0, 1)) "
-        "to remove the funnel, and standardize X."
+        "to remove the funnel, and standardize X. Horseshoe priors with a Gaussian likelihood: "
+        "sample with the weights integrated out (sample_posterior(..., collapse=True), the "
+        "default with the 'auto' and 'pymc' backends)."
     ),
     "ebfmi": (
         "Low E-BFMI: the sampler's momentum resampling cannot move through the energy "

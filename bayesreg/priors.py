@@ -354,14 +354,15 @@ class Horseshoe(Prior):
     ``{name}_z``, ``{name}_lambda``, ``{name}_tau_raw``; deterministics ``{name}_tau`` and
     ``{name}``.
 
-    Sampling: ``sample_posterior`` runs NUTS at ``target_accept = default_target_accept``
-    (0.995) for this prior unless told otherwise. Smaller steps mean deeper trees (mean depth
-    8.0 on ``benchmarks/bench_horseshoe.py``, n=1000, p=100) and fewer divergences, but do not
-    always remove them all: that benchmark shows 2 in 4000 draws at 0.995 and 7 at 0.99. They
-    come from the null coefficients' (z_j, log lambda_j) funnel where the data pin
-    w_j = z_j tau lambda_j near 0; integrating w out analytically (Gaussian likelihood) avoids
-    it (an outside prototype: 0 divergences in 600 draws, mean tree depth 4).
-    ``bayesreg.diagnostics.diagnose`` reports them.
+    Sampling: with a Gaussian likelihood ``sample_posterior`` integrates w out
+    (``bayesreg.collapsed``): NUTS samples (log lambda, log tau, [log c^2], log sigma) from
+    their marginal posterior and each w is drawn from its Gaussian conditional. That removes
+    the funnel that the non-centred graph still has for null coefficients, where the data pin
+    w_j = z_j tau lambda_j near 0: on ``benchmarks/bench_horseshoe.py`` (n=1000, p=100) the
+    collapsed graph gives 0 divergences at target_accept 0.9 and mean tree depth 4, the
+    non-centred one 2 divergences in 4000 draws at 0.995 and depth 8. The non-centred graph
+    (``collapse=False``, or a Bernoulli likelihood) runs at ``default_target_accept``.
+    ``bayesreg.diagnostics.diagnose`` reports any divergences.
 
     The density is unbounded at w_j = 0, so there is no MAP (``has_map = False``): a MAP request,
     a penalty gradient or a prox raises :class:`MapUndefinedError`. ``logpdf`` is the exact
@@ -371,8 +372,8 @@ class Horseshoe(Prior):
     name = "horseshoe"
     is_smooth = False
     has_map = False
-    #: NUTS target acceptance that ``sample_posterior`` uses for this prior unless the caller
-    #: passes ``target_accept``: even non-centred, the posterior of (log lambda_j, log tau)
+    #: NUTS target acceptance that ``sample_posterior`` uses for this prior's non-centred graph
+    #: unless the caller passes ``target_accept``: even non-centred, the posterior of (log lambda_j, log tau)
     #: near w_j = 0 is sharply curved, and the usual 0.8 leaves divergences (measured with
     #: nutpie and PyMC; brms and rstanarm recommend adapt_delta >= 0.99 for horseshoe priors;
     #: 0.995 measured fewer divergences than 0.99 on benchmarks/bench_horseshoe.py)
@@ -470,11 +471,22 @@ class Horseshoe(Prior):
         t = self._half_cauchy(f"{name}_tau_raw")
         return pm.Deterministic(f"{name}_tau", self.pymc_scale(scale, sigma) * t)
 
-    def to_pymc(self, name, scale, sigma=None, dims="feature"):
+    def pymc_prior_sd(self, name, scale, sigma=None, dims="feature") -> pt.TensorVariable:
+        """The hyperprior variables, and the conditional prior sd of w given them.
+
+        ``w_j | hyperparameters ~ N(0, sd_j^2)`` with ``sd_j = tau * lambda_j``. Creates
+        ``{name}_tau_raw``, ``{name}_tau`` and ``{name}_lambda`` in the current PyMC model but not
+        ``{name}_z``: ``to_pymc`` adds it; the collapsed sampler (``bayesreg.collapsed``)
+        integrates w out instead.
+        """
         tau = self._global(name, scale, sigma)
         lam = self._half_cauchy(f"{name}_lambda", dims)
+        return tau * lam
+
+    def to_pymc(self, name, scale, sigma=None, dims="feature"):
+        sd = self.pymc_prior_sd(name, scale, sigma, dims)
         z = pm.Normal(f"{name}_z", mu=0.0, sigma=1.0, dims=dims)
-        return pm.Deterministic(name, z * lam * tau, dims=dims)
+        return pm.Deterministic(name, z * sd, dims=dims)
 
 
 class RegularizedHorseshoe(Horseshoe):
@@ -557,7 +569,8 @@ class RegularizedHorseshoe(Horseshoe):
             per_c[i] = _trapezoid_logsumexp(per_w.sum(axis=1) + log_pt, h)
         return float(_trapezoid_logsumexp(per_c + log_pc, h))
 
-    def to_pymc(self, name, scale, sigma=None, dims="feature"):
+    def pymc_prior_sd(self, name, scale, sigma=None, dims="feature") -> pt.TensorVariable:
+        """Hyperprior variables (``{name}_c2_aux`` and ``{name}_c2`` too) and ``tau * lambda_tilde``."""
         tau = self._global(name, scale, sigma)
         lam = self._half_cauchy(f"{name}_lambda", dims)
         half_nu = 0.5 * self.slab_df
@@ -565,5 +578,4 @@ class RegularizedHorseshoe(Horseshoe):
         c2_aux = pm.InverseGamma(f"{name}_c2_aux", alpha=half_nu, beta=half_nu)
         c2 = pm.Deterministic(f"{name}_c2", self.slab_scale**2 * c2_aux)
         lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-        z = pm.Normal(f"{name}_z", mu=0.0, sigma=1.0, dims=dims)
-        return pm.Deterministic(name, z * tau * lam_tilde, dims=dims)
+        return tau * lam_tilde

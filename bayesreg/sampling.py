@@ -43,6 +43,11 @@ Backends
     Independent draws from the conjugate posterior (no MCMC), for a Gaussian prior with a
     Gaussian likelihood: see :func:`conjugate_posterior`.
 
+Horseshoe priors with a Gaussian likelihood (``"auto"`` and ``"pymc"``): NUTS runs on the
+collapsed graph of ``bayesreg.collapsed`` (w and the intercept integrated out, then drawn exactly
+from their Gaussian conditional), at ``target_accept = COLLAPSED_TARGET_ACCEPT`` (0.9) unless the
+caller passes one; ``attrs["sampling_graph"] = "collapsed"``. ``collapse=False`` opts out.
+
 Why the default is faster than a plain ``pm.sample`` (``benchmarks/bench_sampling.py``, n=1000,
 p=100): per leapfrog step a plain ``pm.sample`` spends its time in the O(n p) matrix-vector
 products of the log-density gradient and in PyMC's Python tree building; the sufficient
@@ -82,6 +87,7 @@ from bayesreg._validation import (
     check_positive_int,
     check_probability,
 )
+from bayesreg.collapsed import COLLAPSED_TARGET_ACCEPT, MAX_FEATURES, can_collapse, sample_collapsed
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from bayesreg.model import RegressionModel, check_model
 from bayesreg.priors import Gaussian
@@ -696,6 +702,7 @@ def sample_posterior(
     progressbar: bool = True,
     *,
     log_likelihood: bool = True,
+    collapse: bool | None = None,
     **kwargs: Any,
 ) -> az.InferenceData:
     """Draw from the posterior of ``model`` at its current prior scale.
@@ -718,6 +725,13 @@ def sample_posterior(
         Show the backend's progress bar.
     log_likelihood : bool, default True
         Store the pointwise log-likelihood (chain, draw, n) for PSIS-LOO.
+    collapse : bool or None, default None
+        Horseshoe priors with a Gaussian likelihood (``bayesreg.collapsed``): NUTS samples the
+        hyperparameters with w and the intercept integrated out, then each draw of (w, b) comes
+        exactly from its Gaussian conditional. No funnel, so no divergences from it, and
+        shallower trees. None: collapse whenever possible with the ``"auto"`` or ``"pymc"``
+        backend (``target_accept`` then defaults to ``COLLAPSED_TARGET_ACCEPT``, 0.9);
+        False: sample the non-centred model; True: collapse or raise.
     **kwargs
         Passed to the backend: ``target_accept`` and ``max_treedepth`` for all NUTS backends;
         ``target_accept`` defaults to the prior's ``default_target_accept`` when it declares one
@@ -751,6 +765,35 @@ def sample_posterior(
     tune = int(tune)
     random_seed = _check_seed(random_seed)
     kwargs = dict(kwargs)
+    if collapse is not None and not isinstance(collapse, bool):
+        raise TypeError(
+            f"The 'collapse' parameter of sample_posterior must be True, False or None. "
+            f"Got {collapse!r} instead."
+        )
+    if collapse and not can_collapse(model):
+        raise ValueError(
+            f"collapse=True needs a horseshoe prior, a Gaussian likelihood and "
+            f"p <= {MAX_FEATURES}; got {model.prior!r}, {model.likelihood!r}, p={model.p}."
+        )
+    engine = _collapsed_engine(model, backend, tune, kwargs) if collapse is not False else None
+    if collapse and engine is None:
+        raise ValueError(
+            f"collapse=True runs on the 'auto', 'pymc' or 'nutpie' (nutpie_backend='pytensor') "
+            f"backend: nutpie's or PyMC's NUTS on the collapsed graph; got backend={backend!r} "
+            f"with options {sorted(kwargs)}."
+        )
+    if engine is not None:
+        kwargs.setdefault("target_accept", COLLAPSED_TARGET_ACCEPT)
+        target_accept = check_probability(
+            kwargs["target_accept"], "target_accept", "sample_posterior"
+        )
+        idata, t_sample, t_compile, extra = sample_collapsed(
+            model, _model_cache(model), engine, draws, tune, chains, random_seed, progressbar,
+            kwargs,
+        )  # fmt: skip
+        backend = "nutpie" if engine == "nutpie" else "pymc"
+        extra = {**extra, "target_accept": target_accept}
+        return _finalize(idata, model, backend, t_sample, t_compile, log_likelihood, extra)
     # a prior may declare the NUTS step-size target it needs (the horseshoe's funnel-like
     # geometry needs small steps): used for every NUTS backend unless the caller chose one
     prior_target = getattr(model.prior, "default_target_accept", None)
@@ -779,6 +822,23 @@ def sample_posterior(
         )
         extra = {**extra, "target_accept": target_accept}
     return _finalize(idata, model, backend, t_sample, t_compile, log_likelihood, extra)
+
+
+def _collapsed_engine(model: RegressionModel, backend: str, tune: int, kwargs) -> str | None:
+    """The NUTS engine for the collapsed graph ("nutpie" or "pymc"), or None: do not collapse."""
+    if not can_collapse(model):
+        return None
+    if backend == "auto":
+        if tune >= 1 and _has("nutpie") and _nutpie_accepts(kwargs):
+            if kwargs.get("nutpie_backend", "pytensor") == "pytensor":
+                kwargs.pop("nutpie_backend", None)
+                return "nutpie"
+            return None
+        return "pymc"
+    if backend == "nutpie" and kwargs.get("nutpie_backend") == "pytensor":
+        kwargs.pop("nutpie_backend")
+        return "nutpie"
+    return "pymc" if backend == "pymc" else None
 
 
 # ---------------------------------------------------------------------------------------------

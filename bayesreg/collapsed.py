@@ -1,0 +1,534 @@
+"""Horseshoe posteriors with the weights integrated out: the collapsed sampler.
+
+For a Gaussian likelihood the horseshoe's weights are conditionally Gaussian,
+``w_j | hyperparameters ~ N(0, s_j^2)`` with ``s_j = tau lambda_j`` (``tau lambda_tilde_j`` for
+the regularized horseshoe). Both ``w`` and the flat-prior intercept ``b`` can then be integrated
+out of the posterior analytically. NUTS samples only the hyperparameters
+``(lambda, tau, [c^2], sigma)``, whose marginal posterior has no funnel: the funnel of the
+non-centred graph comes from the data pinning ``w_j = z_j tau lambda_j`` near 0, and with w
+integrated out there is nothing to pin. Each draw of ``(w, b)`` is then an exact draw from its
+Gaussian conditional posterior. This is "collapsing" (Liu 1994) or "marginalization"
+(Piironen & Vehtari 2017, sec. 3.5).
+
+The marginal likelihood
+-----------------------
+With ``Xc``, ``yc`` the centred data (``X``, ``y`` without an intercept), ``G = Xc'Xc``,
+``g = Xc'yc``, ``S = diag(s)``, ``B = I + S G S / sigma^2`` (p x p, ``B >= I``) and
+``u = S g / sigma^2``::
+
+    log p(y | s, sigma) = -(n_eff / 2) log(2 pi sigma^2) - log(n) / 2
+                          - log|B| / 2 - yc'yc / (2 sigma^2) + u' B^{-1} u / 2
+
+with ``n_eff = n - 1`` and the ``log(n) / 2`` term when the intercept (flat prior) is
+integrated out, ``n_eff = n`` and no ``log n`` term without an intercept. (This is
+``log N(yc | 0, sigma^2 I + Xc S^2 Xc') + log(2 pi sigma^2 / n) / 2`` written with p x p matrices
+only, by the matrix determinant lemma and Woodbury's identity.) Writing it in ``z = w / s``
+keeps ``B`` well conditioned when some ``s_j`` are tiny, as the horseshoe makes them. Its
+gradient, with ``A = B^{-1}`` and ``m = A u``::
+
+    d/ds_k     = ( -(G S A)_kk + m_k g_k - m_k (G S m)_k ) / sigma^2
+    d/dsigma   = ( p - tr A - u'm - m'm - n_eff ) / sigma + yc'yc / sigma^3
+
+The conditional posterior
+-------------------------
+``z = w / s | y, s, sigma ~ N(m, A)`` and ``b | w, sigma, y ~ N(ybar - xbar'w, sigma^2 / n)``.
+
+Cost: a p x p Cholesky factorization and inverse per gradient, O(p^3), so the collapsed graph
+is used for ``p <= MAX_FEATURES``; above that the non-centred graph is sampled.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import xarray as xr
+from pytensor.gradient import grad_not_implemented
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+from pytensor.graph.replace import graph_replace
+from scipy import linalg
+from threadpoolctl import threadpool_limits
+
+from bayesreg.likelihoods import GaussianLikelihood
+from bayesreg.model import RegressionModel
+from bayesreg.priors import Horseshoe
+
+__all__ = [
+    "COLLAPSED_TARGET_ACCEPT",
+    "MAX_FEATURES",
+    "CollapsedHorseshoe",
+    "can_collapse",
+    "conditional_weights",
+    "marginal_loglik",
+]
+
+#: the largest p for which the collapsed graph is used (its gradient costs O(p^3))
+MAX_FEATURES = 400
+
+#: NUTS target acceptance for the collapsed graph unless the caller passes one. Without the
+#: funnel the usual 0.8 would do; 0.9 leaves a margin for the heavy-tailed log lambda_j
+#: (0 divergences on benchmarks/bench_horseshoe.py at n=1000, p=100).
+COLLAPSED_TARGET_ACCEPT = 0.9
+
+
+def can_collapse(model: RegressionModel) -> bool:
+    """Whether ``model``'s posterior can be sampled with its weights integrated out.
+
+    True for a horseshoe prior (``Horseshoe`` or ``RegularizedHorseshoe``) with a Gaussian
+    likelihood and at most :data:`MAX_FEATURES` features.
+    """
+    return (
+        isinstance(model.prior, Horseshoe)
+        and isinstance(model.likelihood, GaussianLikelihood)
+        and model.p <= MAX_FEATURES
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the marginal likelihood, in numpy, with its gradient
+# ---------------------------------------------------------------------------------------------
+def marginal_loglik(
+    s: np.ndarray,
+    sigma: float,
+    gram: np.ndarray,
+    xty: np.ndarray,
+    yty: float,
+    n_eff: int,
+    log_const: float = 0.0,
+    grad: bool = True,
+) -> tuple[float, np.ndarray, float]:
+    """``log p(y | s, sigma)`` with w (and the intercept) integrated out, and its gradient.
+
+    Parameters
+    ----------
+    s : ndarray of shape (p,)
+        Conditional prior sd of each weight (``w_j ~ N(0, s_j^2)``), >= 0.
+    sigma : float
+        Noise sd.
+    gram, xty, yty : ndarray (p, p), ndarray (p,), float
+        ``Xc'Xc``, ``Xc'yc`` and ``yc'yc`` of the centred data (raw data without intercept).
+    n_eff : int
+        ``n - 1`` with an integrated-out intercept, else ``n``.
+    log_const : float
+        Added to the value: ``-log(n) / 2`` with an intercept.
+    grad : bool
+        Also return the gradient (else zeros and 0.0).
+
+    Returns
+    -------
+    value : float
+        The log marginal likelihood (module docstring); ``-inf`` where ``B`` is not numerically
+        positive definite (overflowing ``s``).
+    d_s : ndarray of shape (p,)
+    d_sigma : float
+    """
+    p = s.size
+    s2 = sigma * sigma
+    B = gram * np.outer(s, s) / s2
+    B[np.diag_indices(p)] += 1.0
+    try:
+        L = linalg.cholesky(B, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        return -np.inf, np.full(p, np.nan), np.nan
+    if not np.all(np.isfinite(L)):
+        return -np.inf, np.full(p, np.nan), np.nan
+    u = s * xty / s2
+    m = linalg.cho_solve((L, True), u, check_finite=False)
+    quad = float(u @ m)
+    logdet = 2.0 * float(np.sum(np.log(np.diag(L))))
+    value = (
+        -0.5 * n_eff * np.log(2.0 * np.pi * s2)
+        + log_const
+        - 0.5 * logdet
+        - 0.5 * yty / s2
+        + 0.5 * quad
+    )
+    if not grad:
+        return value, np.zeros(p), 0.0
+    A, info = linalg.lapack.dpotri(L, lower=1)  # B^{-1} from its factor (lower triangle)
+    if info != 0:
+        return -np.inf, np.full(p, np.nan), np.nan
+    A = np.tril(A) + np.tril(A, -1).T
+    gsa_diag = np.einsum("kj,jk->k", gram, s[:, None] * A)  # diag(G S A), O(p^2)
+    d_s = (-gsa_diag + m * xty - m * (gram @ (s * m))) / s2
+    d_sigma = (p - np.trace(A) - quad - float(m @ m) - n_eff) / sigma + yty / (s2 * sigma)
+    return value, d_s, d_sigma
+
+
+class _MarginalLoglikOp(Op):
+    """PyTensor Op: (s, sigma, G, g, yty) -> (value, d value/d s, d value/d sigma).
+
+    The gradient is computed with the value (they share the Cholesky factor); ``L_op`` returns
+    the stored outputs, so ``pt.grad`` costs no second factorization.
+    """
+
+    __props__ = ("n_eff", "log_const")
+
+    def __init__(self, n_eff: int, log_const: float) -> None:
+        self.n_eff = int(n_eff)
+        self.log_const = float(log_const)
+        super().__init__()
+
+    def make_node(self, s, sigma, gram, xty, yty):
+        inputs = [pt.as_tensor_variable(v, dtype="float64") for v in (s, sigma, gram, xty, yty)]
+        outputs = [pt.dscalar(), pt.dvector(), pt.dscalar()]
+        return Apply(self, inputs, outputs)
+
+    def perform(self, node, inputs, outputs):
+        s, sigma, gram, xty, yty = inputs
+        value, d_s, d_sigma = marginal_loglik(
+            s, float(sigma), gram, xty, float(yty), self.n_eff, self.log_const
+        )
+        outputs[0][0] = np.asarray(value, dtype=np.float64)
+        outputs[1][0] = np.asarray(d_s, dtype=np.float64)
+        outputs[2][0] = np.asarray(d_sigma, dtype=np.float64)
+
+    def L_op(self, inputs, outputs, output_grads):
+        from pytensor.gradient import DisconnectedType
+
+        for g in output_grads[1:]:
+            if not isinstance(g.type, DisconnectedType):
+                raise NotImplementedError(
+                    "only the value of the marginal likelihood is differentiable"
+                )
+        g_value = output_grads[0]
+        data_grads = [grad_not_implemented(self, i, inputs[i]) for i in (2, 3, 4)]
+        return [g_value * outputs[1], g_value * outputs[2], *data_grads]
+
+
+# ---------------------------------------------------------------------------------------------
+# the conditional draws of (w, b)
+# ---------------------------------------------------------------------------------------------
+def conditional_weights(
+    s: np.ndarray,
+    sigma: np.ndarray,
+    gram: np.ndarray,
+    xty: np.ndarray,
+    rng: np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and one draw of ``z = w / s`` from ``N(m, B^{-1})``, for a batch of hyperparameters.
+
+    Parameters
+    ----------
+    s : ndarray of shape (k, p)
+    sigma : ndarray of shape (k,)
+    gram, xty : ndarray of shape (p, p) and (p,)
+        Centred data statistics, as in :func:`marginal_loglik`.
+    rng : numpy Generator or None
+        None: no draw (the second output is the mean again).
+
+    Returns
+    -------
+    mean, draw : ndarray of shape (k, p)
+        ``m = B^{-1} u`` and ``m + L^{-T} e`` with ``B = L L'``, ``e ~ N(0, I)``; multiply by s to
+        get w.
+    """
+    k, p = s.shape
+    mean = np.empty((k, p))
+    draw = np.empty((k, p))
+    eye = np.eye(p)
+    for i in range(k):
+        s2 = sigma[i] ** 2
+        B = gram * np.outer(s[i], s[i]) / s2 + eye
+        L = linalg.cholesky(B, lower=True, check_finite=False)
+        mean[i] = linalg.cho_solve((L, True), s[i] * xty / s2, check_finite=False)
+        if rng is None:
+            draw[i] = mean[i]
+        else:
+            e = rng.standard_normal(p)
+            draw[i] = mean[i] + linalg.solve_triangular(L, e, lower=True, trans="T")
+    return mean, draw
+
+
+# ---------------------------------------------------------------------------------------------
+# the collapsed model and its samplers
+# ---------------------------------------------------------------------------------------------
+class CollapsedHorseshoe:
+    """The hyperparameter posterior of a horseshoe regression with w and b integrated out.
+
+    Built once per :class:`~bayesreg.model.RegressionModel` (``sample_posterior`` caches it):
+    a PyMC model with the prior's hyperparameters (``w_tau_raw``, ``w_lambda``, ``w_c2_aux``)
+    and ``sigma`` (when estimated), whose likelihood is the marginal likelihood of the module
+    docstring. The prior scale is a ``pm.Data`` container read at every call, so
+    ``set_prior_scale`` needs no recompilation.
+    """
+
+    def __init__(self, model: RegressionModel) -> None:
+        import pymc as pm
+
+        if not can_collapse(model):
+            raise ValueError(
+                f"The collapsed sampler needs a horseshoe prior, a Gaussian likelihood and "
+                f"p <= {MAX_FEATURES}; got {model.prior!r}, {model.likelihood!r}, p={model.p}."
+            )
+        self.model = model
+        X, y = model.X, model.y
+        if model.fit_intercept:
+            self.x_mean, self.y_mean = X.mean(axis=0), float(y.mean())
+            Xc, yc = X - self.x_mean, y - self.y_mean
+            n_eff, log_const = model.n - 1, -0.5 * np.log(model.n)
+        else:
+            self.x_mean, self.y_mean = np.zeros(model.p), 0.0
+            Xc, yc = X, y
+            n_eff, log_const = model.n, 0.0
+        self.gram = Xc.T @ Xc
+        self.xty = Xc.T @ yc
+        self.yty = float(yc @ yc)
+        lik = model.likelihood
+        coords = {"feature": list(model.feature_names)}
+        with pm.Model(coords=coords) as hm:
+            scale = pm.Data("prior_scale", model.prior.scale)
+            if lik.sigma is None:
+                sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(y))
+            else:
+                sigma = pm.Data("noise_sigma", lik.sigma)
+            sd = model.prior.pymc_prior_sd("w", scale, sigma, dims="feature")
+            stats = [pm.Data(f"collapsed_{k}", v) for k, v in
+                     (("gram", self.gram), ("xty", self.xty), ("yty", self.yty))]  # fmt: skip
+            value, _, _ = _MarginalLoglikOp(n_eff, log_const)(sd, sigma, *stats)
+            pm.Potential("marginal_loglik", value)
+        self.pymc_model = hm
+        self._sd = sd
+        self._sigma = sigma
+        self.value_vars = list(hm.value_vars)
+        ip = hm.initial_point()
+        self.sizes = [int(np.size(ip[v.name])) for v in self.value_vars]
+        self.shapes = [tuple(np.shape(ip[v.name])) for v in self.value_vars]
+        self.initial_theta = np.concatenate([np.ravel(ip[v.name]) for v in self.value_vars])
+        self.ndim = int(self.initial_theta.size)
+        self._functions: dict[str, Any] = {}
+
+    # -- compiled functions of the flat unconstrained vector theta -------------------------
+    def _theta_replacements(self, theta):
+        out, start = {}, 0
+        for v, size, shape in zip(self.value_vars, self.sizes, self.shapes, strict=True):
+            out[v] = theta[start : start + size].reshape(shape)
+            start += size
+        return out
+
+    def logp_dlogp_function(self):
+        """Compiled ``theta -> (logp, dlogp/dtheta)`` of the hyperparameter posterior; cached."""
+        if "dlogp" not in self._functions:
+            hm = self.pymc_model
+            theta = pt.dvector("theta")
+            logp = hm.logp(jacobian=True, sum=True)
+            grads = pt.grad(logp, self.value_vars)
+            joined = pt.concatenate([pt.as_tensor_variable(g).ravel() for g in grads])
+            logp, joined = graph_replace(
+                [logp, joined], self._theta_replacements(theta), strict=False
+            )
+            fn = pytensor.function([theta], [logp, joined], on_unused_input="ignore")
+            fn.trust_input = True
+            self._functions["dlogp"] = fn
+        return self._functions["dlogp"]
+
+    def _hyper_function(self):
+        """Compiled constrained hyperparameters -> (s, sigma, every deterministic)."""
+        if "hyper" not in self._functions:
+            hm = self.pymc_model
+            free = list(hm.free_RVs)
+            outs = [self._sd, pt.as_tensor_variable(self._sigma), *hm.deterministics]
+            fn = pytensor.function(free, outs, on_unused_input="ignore")
+            self._functions["hyper"] = (
+                fn,
+                [rv.name for rv in free],
+                [d.name for d in hm.deterministics],
+            )
+        return self._functions["hyper"]
+
+    def _constrained(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """theta -> {free RV name: value}: every free variable here is log-transformed."""
+        out = {}
+        hm = self.pymc_model
+        for rv in hm.free_RVs:
+            v = hm.rvs_to_values[rv]
+            i = self.value_vars.index(v)
+            size, shape = self.sizes[i], self.shapes[i]
+            begin = sum(self.sizes[:i])
+            x = np.array(theta[begin : begin + size]).reshape(shape)
+            out[rv.name] = np.asarray(np.exp(x) if v.name.endswith("_log__") else x)
+        return out
+
+    # -- completing the draws ----------------------------------------------------------------
+    def complete(self, post: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+        """Add ``w_z``, ``w``, ``intercept`` (and the deterministics) to hyperparameter draws.
+
+        ``post`` holds the free hyperparameters on their natural scale, dims (chain, draw, ...).
+        """
+        fn, free_names, det_names = self._hyper_function()
+        chains, draws = post.sizes["chain"], post.sizes["draw"]
+        k = chains * draws
+        flat = {name: post[name].values.reshape((k, *post[name].shape[2:])) for name in free_names}
+        p = self.model.p
+        s = np.empty((k, p))
+        sigma = np.empty(k)
+        dets: dict[str, list[np.ndarray]] = {name: [] for name in det_names}
+        for i in range(k):
+            values = fn(*[flat[name][i] for name in free_names])
+            s[i], sigma[i] = values[0], values[1]
+            for name, v in zip(det_names, values[2:], strict=True):
+                dets[name].append(np.asarray(v))
+        _, z = conditional_weights(s, sigma, self.gram, self.xty, rng)
+        w = z * s
+        data = {name: post[name] for name in free_names}
+        shape = (chains, draws)
+        dims = ("chain", "draw", "feature")
+        data["w_z"] = (dims, z.reshape(*shape, p))
+        data["w"] = (dims, w.reshape(*shape, p))
+        for name, values in dets.items():
+            arr = np.stack(values).reshape(*shape, *np.shape(values[0]))
+            data[name] = (dims if arr.ndim == 3 else ("chain", "draw"), arr)
+        if self.model.fit_intercept:
+            loc = self.y_mean - w @ self.x_mean
+            b = loc + sigma / np.sqrt(self.model.n) * rng.standard_normal(k)
+            data["intercept"] = (("chain", "draw"), b.reshape(shape))
+        coords = {"chain": post.chain.values, "draw": post.draw.values,
+                  "feature": list(self.model.feature_names)}  # fmt: skip
+        return xr.Dataset(data, coords=coords)
+
+    # -- samplers ------------------------------------------------------------------------------
+    def nutpie_model(self) -> Any:
+        """nutpie's Rust NUTS driving :meth:`logp_dlogp_function` (a Python callback); cached."""
+        if "nutpie" in self._functions:
+            return self._functions["nutpie"]
+        from nutpie.compiled_pyfunc import from_pyfunc
+
+        fn = self.logp_dlogp_function()
+        lock = threading.Lock()  # one compiled function (and its buffers) for every chain
+        hm = self.pymc_model
+        names = [rv.name for rv in hm.free_RVs]
+        shapes = [tuple(np.shape(v)) for v in self._constrained(self.initial_theta).values()]
+
+        def make_logp_fn():
+            def logp(x: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
+                with lock:
+                    value, grad = fn(x)
+                return float(value), np.array(grad)
+
+            return logp
+
+        def make_expand_fn(seed1: int, seed2: int, chain: int):
+            def expand_draw(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
+                return self._constrained(x)
+
+            return expand_draw
+
+        base = self.initial_theta
+
+        def initial_point(seed: int | None) -> np.ndarray:
+            # PyMC's default start: U(-1, 1) jitter of the unconstrained initial point
+            return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+
+        dims = {n: tuple(hm.named_vars_to_dims[n]) for n in names if hm.named_vars_to_dims.get(n)}
+        coords = {d: list(hm.coords[d]) for ds in dims.values() for d in ds}
+        compiled = from_pyfunc(
+            ndim=self.ndim, make_logp_fn=make_logp_fn, make_expand_fn=make_expand_fn,
+            expanded_dtypes=[np.dtype("float64")] * len(names), expanded_shapes=shapes,
+            expanded_names=names, coords=coords, dims=dims, make_initial_point_fn=initial_point,
+        )  # fmt: skip
+        self._functions["nutpie"] = compiled
+        return compiled
+
+    def pymc_step(self, target_accept: float, max_treedepth: int):
+        """PyMC's NUTS step on the hyperparameter posterior and its pristine state; cached."""
+        import pymc as pm
+        from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
+
+        key = ("pymc", float(target_accept), int(max_treedepth))
+        if key not in self._functions:
+            base = self.initial_theta
+            potential = QuadPotentialDiagAdapt(base.size, base, np.ones(base.size), 10)
+            step = pm.NUTS(
+                model=self.pymc_model, target_accept=target_accept,
+                max_treedepth=max_treedepth, potential=potential,
+            )  # fmt: skip
+            self._functions[key] = (step, step.sampling_state)
+        return self._functions[key]
+
+
+def _collapsed(model: RegressionModel, cache: dict) -> tuple[CollapsedHorseshoe, float]:
+    t0 = time.perf_counter()
+    if "collapsed" not in cache:
+        cache["collapsed"] = CollapsedHorseshoe(model)
+    collapsed = cache["collapsed"]
+    # the current prior scale (set_prior_scale changes the model's container, not this one's)
+    collapsed.pymc_model.set_data("prior_scale", model.prior.scale)
+    return collapsed, time.perf_counter() - t0
+
+
+def sample_collapsed(
+    model: RegressionModel,
+    cache: dict,
+    engine: str,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+    progressbar: bool,
+    kwargs: dict[str, Any],
+) -> tuple[az.InferenceData, float, float, dict[str, Any]]:
+    """Sample the collapsed posterior with ``engine`` ("nutpie" or "pymc"), then complete it.
+
+    Returns what ``bayesreg.sampling``'s backend runners return: the InferenceData (posterior
+    with every variable of the non-centred model), sampling and compile seconds, extra attrs.
+    """
+    # p x p factorizations are too small for threaded BLAS: with a second thread contending for a
+    # core, OpenBLAS's threads spin and one gradient took 33 ms instead of 0.55 ms (measured)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _sample_collapsed(
+            model, cache, engine, draws, tune, chains, random_seed, progressbar, kwargs
+        )
+
+
+def _sample_collapsed(model, cache, engine, draws, tune, chains, random_seed, progressbar, kwargs):
+    collapsed, compile_time = _collapsed(model, cache)
+    max_treedepth = int(kwargs.pop("max_treedepth", kwargs.pop("maxdepth", 10)))
+    target_accept = float(kwargs.pop("target_accept", COLLAPSED_TARGET_ACCEPT))
+    # the conditional draws of (w, b) get their own stream, apart from the sampler's
+    rng = np.random.default_rng(None if random_seed is None else [random_seed, 13])
+    if engine == "nutpie":
+        import nutpie
+
+        t0 = time.perf_counter()
+        compiled = collapsed.nutpie_model()
+        compile_time += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        idata = nutpie.sample(
+            compiled, draws=draws, tune=tune, chains=chains, seed=random_seed,
+            target_accept=target_accept, maxdepth=max_treedepth, progress_bar=progressbar,
+            save_warmup=False, **{"cores": 1, **kwargs},
+        )  # fmt: skip
+    else:
+        import pymc as pm
+
+        t0 = time.perf_counter()
+        step, pristine = collapsed.pymc_step(target_accept, max_treedepth)
+        compile_time += time.perf_counter() - t0
+        step.sampling_state = pristine
+        jitter = np.random.default_rng(None if random_seed is None else [random_seed, 7])
+        initvals = []
+        for _ in range(chains):
+            theta = collapsed.initial_theta + jitter.uniform(-1.0, 1.0, collapsed.ndim)
+            initvals.append(collapsed._constrained(theta))
+        kwargs.setdefault("compute_convergence_checks", False)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*initvals.*")
+            idata = pm.sample(
+                draws=draws, tune=tune, chains=chains, step=step, model=collapsed.pymc_model,
+                random_seed=random_seed, progressbar=progressbar, initvals=initvals, **kwargs,
+            )  # fmt: skip
+    post = collapsed.complete(idata.posterior, rng)
+    sampling_time = time.perf_counter() - t0
+    groups = {"posterior": post}
+    if "sample_stats" in idata.groups():
+        groups["sample_stats"] = idata.sample_stats
+    extra = {"max_treedepth": max_treedepth, "sampling_graph": "collapsed", "engine": engine}
+    return az.InferenceData(**groups), sampling_time, compile_time, extra
