@@ -19,12 +19,17 @@ for every backend:
 Backends
 --------
 ``"auto"`` (the default)
-    nutpie's Rust NUTS on the model's C-compiled sampling graph when nutpie is installed (the
-    ``fast`` extra), else ``"pymc"``. The sampling graph (``RegressionModel.sampling_logp``)
-    equals the model's log posterior; with a Gaussian likelihood it is written with sufficient
-    statistics (O(p^2) per gradient instead of O(n p)). Its C code does not depend on the data,
-    so PyTensor's disk cache compiles it once for every model: there is no numba or JAX
-    compilation. Measured by ``benchmarks/bench_sampling.py``.
+    nutpie's Rust NUTS when nutpie is installed (the ``fast`` extra), else ``"pymc"``. For a
+    ``Gaussian``, ``Laplace`` or ``ElasticNet`` prior with a Gaussian or Bernoulli likelihood
+    (``nutpie_backend="kernel"``), nutpie calls the static numba C callbacks of
+    ``bayesreg._fastlogp`` directly: no Python per gradient, and no per-model compilation (the
+    callbacks are compiled once per environment and loaded from numba's disk cache; the model
+    is a data buffer). For any other model (``nutpie_backend="pytensor"``), nutpie calls the
+    model's C-compiled sampling graph (``RegressionModel.sampling_logp``) through a Python
+    callback; PyTensor's disk cache serves its C code to every model. Both evaluate the model's
+    own log posterior (tested to 1e-10 at random points); with a Gaussian likelihood and
+    p < n both write the data term with sufficient statistics (O(p^2) per gradient instead of
+    O(n p)). Measured by ``benchmarks/bench_sampling.py``.
 ``"pymc"``
     PyMC's NUTS on the same sampling graph. The step method (which holds the compiled
     log-density and gradient) is built once per model and reused: the prior scale is a shared
@@ -34,8 +39,9 @@ Backends
 ``"nutpie"``
     nutpie's Rust NUTS. ``nutpie_backend="numba"`` (the default for this name) or ``"jax"``:
     nutpie compiles the PyMC model itself (``nutpie.compile_pymc_model``, once per model; new
-    prior scales go in through ``compiled.with_data``); ``"pytensor"``: what ``"auto"`` runs.
-    Needs the ``fast`` extra.
+    prior scales go in through ``compiled.with_data``); ``"kernel"`` and ``"pytensor"``: what
+    ``"auto"`` runs (``"kernel"`` raises a ValueError saying why for a model it does not
+    cover). Needs the ``fast`` extra.
 ``"numpyro"``
     NumPyro's NUTS through PyMC's JAX bridge. PyMC freezes shared data into the JAX graph, so this
     backend re-traces (recompiles) at every call. Needs the ``fast`` extra.
@@ -51,12 +57,14 @@ caller passes one; ``attrs["sampling_graph"] = "collapsed"``. ``collapse=False``
 Why the default is faster than a plain ``pm.sample`` (``benchmarks/bench_sampling.py``, n=1000,
 p=100): per leapfrog step a plain ``pm.sample`` spends its time in the O(n p) matrix-vector
 products of the log-density gradient and in PyMC's Python tree building; the sufficient
-statistics remove the first and nutpie's Rust sampler the second. PyTensor's BLAS (see
-``bayesreg._blas``) makes the remaining p x p products C calls.
+statistics remove the first and nutpie's Rust sampler the second. Through a Python callback
+each gradient still costs ~20 us of callback overhead plus ~20 us of PyTensor per-node dispatch
+around ~2 us of arithmetic; the static kernels remove both (a few us per gradient).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import threading
@@ -512,9 +520,11 @@ def _sample_pymc(model, draws, tune, chains, random_seed, progressbar, kwargs):
     return idata, time.perf_counter() - t0, compile_time, {"max_treedepth": max_treedepth}
 
 
-#: what ``nutpie_backend`` may be: nutpie's own compilation of the PyMC model (numba, JAX), or
-#: "pytensor": nutpie's NUTS driving the model's C-compiled sampling graph (no numba/JAX compile)
-NUTPIE_BACKENDS = ("numba", "jax", "pytensor")
+#: what ``nutpie_backend`` may be: nutpie's own compilation of the PyMC model (numba, JAX);
+#: "pytensor": nutpie's NUTS driving the model's C-compiled sampling graph through a Python
+#: callback (no numba/JAX compile); "kernel": nutpie calling ``bayesreg._fastlogp``'s static,
+#: disk-cached numba C callbacks directly (no Python in the loop, no per-model compile)
+NUTPIE_BACKENDS = ("numba", "jax", "pytensor", "kernel")
 
 
 def _expander(model: RegressionModel):
@@ -613,6 +623,45 @@ def _nutpie_pytensor_model(model: RegressionModel) -> Any:
     )  # fmt: skip
 
 
+def _nutpie_kernel_model(model: RegressionModel) -> tuple[Any, Any]:
+    """nutpie's Rust NUTS calling the static numba kernels of ``bayesreg._fastlogp``.
+
+    The kernels are compiled once per environment (numba's disk cache) and know nothing about
+    the model: a float64 buffer passed as nutpie's ``user_data`` does (data, prior scale, noise
+    sd, layout). Returns the compiled nutpie model (with the buffer of the build's prior scale)
+    and the ``KernelData`` that makes a buffer at the model's current scale for each call.
+    """
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    from bayesreg import _fastlogp
+
+    logp_c, expand_c = _fastlogp.cfuncs()
+    m = model.pymc_model
+    _, names, shapes = _expander(model)  # the simple branch: kernel_problem() allows no other
+    data = _fastlogp.KernelData(model, names)
+    slices, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=int))
+        slices.append(slice(start, start + size))
+        start += size
+    base = model.initial_point()
+
+    def initial_point(seed: int | None) -> np.ndarray:
+        # PyMC's default start: U(-1, 1) jitter of the unconstrained initial point
+        return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+
+    dims = {n: tuple(m.named_vars_to_dims[n]) for n in names if m.named_vars_to_dims.get(n)}
+    used = {d for ds in dims.values() for d in ds}
+    compiled = CompiledPyMCModel(
+        dims=dims, _n_dim=model.layout.size, _coords={d: pd.Index(m.coords[d]) for d in used},
+        _shapes=dict(zip(names, shapes, strict=True)), compiled_logp_func=logp_c,
+        compiled_expand_func=expand_c, initial_point_func=initial_point, shared_data={},
+        user_data=data.buffer(), n_expanded=data.n_expanded, shape_info=(names, slices, shapes),
+        logp_func=None, expand_func=None,
+    )  # fmt: skip
+    return compiled, data
+
+
 def _sample_nutpie(model, draws, tune, chains, random_seed, progressbar, kwargs, default="numba"):
     nutpie = _require("nutpie", "nutpie")
     cache = _model_cache(model)
@@ -625,11 +674,23 @@ def _sample_nutpie(model, draws, tune, chains, random_seed, progressbar, kwargs,
         t0 = time.perf_counter()
         if nutpie_backend == "pytensor":
             cache[key] = _nutpie_pytensor_model(model)
+        elif nutpie_backend == "kernel":
+            problem = _kernel_problem(model)
+            if problem is not None:
+                raise ValueError(
+                    f"nutpie_backend='kernel' does not apply here: {problem}. Use "
+                    "nutpie_backend='pytensor' (or backend='auto', which chooses it)."
+                )
+            cache[key] = _nutpie_kernel_model(model)
         else:
             cache[key] = nutpie.compile_pymc_model(model.pymc_model, backend=nutpie_backend)
         compile_time = time.perf_counter() - t0
     compiled = cache[key]
-    if nutpie_backend != "pytensor":
+    if nutpie_backend == "kernel":
+        # a fresh buffer at the current prior scale / noise sd: the C code stays the same
+        compiled, data = compiled
+        compiled = dataclasses.replace(compiled, user_data=data.buffer())
+    elif nutpie_backend != "pytensor":
         # nutpie's own compilation copies shared data at compile time: pass the current values
         m = model.pymc_model
         compiled = compiled.with_data(**{k: m[k].get_value() for k in compiled.shared_data})
@@ -649,6 +710,15 @@ def _sample_nutpie(model, draws, tune, chains, random_seed, progressbar, kwargs,
     )
     extra = {"max_treedepth": int(maxdepth), "nutpie_backend": nutpie_backend}
     return idata, time.perf_counter() - t0, compile_time, extra
+
+
+def _kernel_problem(model: RegressionModel) -> str | None:
+    """Why ``nutpie_backend="kernel"`` does not apply to ``model`` (None when it does)."""
+    if not _has("numba"):
+        return "numba is not installed"
+    from bayesreg._fastlogp import kernel_problem
+
+    return kernel_problem(model)
 
 
 def _nutpie_accepts(kwargs: dict[str, Any]) -> bool:
@@ -716,9 +786,9 @@ def sample_posterior(
     chains : int
         Number of chains (``"exact"``: the i.i.d. draws are split into this many "chains").
     backend : {"auto", "pymc", "nutpie", "numpyro", "exact"}, default "auto"
-        See the module docstring. ``"auto"``: nutpie's NUTS on the model's C-compiled sampling
-        graph (``"nutpie"`` with ``nutpie_backend="pytensor"``) when nutpie is installed and
-        every option in ``kwargs`` is one nutpie understands, else ``"pymc"``.
+        See the module docstring. ``"auto"``: nutpie's NUTS when nutpie is installed and every
+        option in ``kwargs`` is one nutpie understands (``nutpie_backend="kernel"`` where the
+        static kernels cover the model, else ``"pytensor"``), else ``"pymc"``.
     random_seed : int or None
         Same seed, same model, same scale -> identical draws (for every backend).
     progressbar : bool
@@ -738,8 +808,8 @@ def sample_posterior(
         (0.995 for ``Horseshoe`` and ``RegularizedHorseshoe``; brms and rstanarm recommend 0.99+ for
         horseshoe priors), else to 0.8; the value used is stored in ``attrs["target_accept"]``;
         ``cores`` for ``"pymc"`` and ``"nutpie"``; other ``pm.sample`` arguments for
-        ``"pymc"``; ``nutpie.sample`` settings and ``nutpie_backend`` ("numba", "jax" or
-        "pytensor"; default "numba") for ``"nutpie"``.
+        ``"pymc"``; ``nutpie.sample`` settings and ``nutpie_backend`` ("numba", "jax", "pytensor" or
+        "kernel"; default "numba") for ``"nutpie"``.
 
     Returns
     -------
@@ -804,7 +874,9 @@ def sample_posterior(
         # nutpie's adaptation needs at least one tuning step (tune=0 panics in its Rust core)
         use_nutpie = tune >= 1 and _has("nutpie") and _nutpie_accepts(kwargs)
         backend = "nutpie" if use_nutpie else "pymc"
-        nutpie_default = "pytensor"
+        # the static numba kernels where they apply (no Python per gradient), else the
+        # C-compiled sampling graph through a Python callback
+        nutpie_default = "kernel" if use_nutpie and _kernel_problem(model) is None else "pytensor"
     if backend == "exact":
         if kwargs:
             raise TypeError(f"The 'exact' backend takes no sampler options; got {sorted(kwargs)}.")

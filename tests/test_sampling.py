@@ -418,7 +418,8 @@ def test_auto_backend_resolution(known_sigma_model):
 
 @pytest.mark.slow
 def test_default_backend_matches_conjugate_and_compiles_once(known_sigma_model):
-    """The default: nutpie's NUTS on the C-compiled sampling graph, checked like NUTS above."""
+    """nutpie's NUTS on the C-compiled sampling graph (the default for models the static
+    kernels of tests/test_fast_sampling.py do not cover), checked like NUTS above."""
     pytest.importorskip("nutpie")
     import pytensor
 
@@ -426,6 +427,7 @@ def test_default_backend_matches_conjugate_and_compiles_once(known_sigma_model):
 
     m = known_sigma_model
     kw = dict(draws=1000, tune=500, chains=2, random_seed=9, progressbar=False)
+    kw.update(backend="nutpie", nutpie_backend="pytensor")
     idata = sample_posterior(m, **kw)
     assert idata.posterior.attrs["backend"] == "nutpie"
     assert idata.posterior.attrs["nutpie_backend"] == "pytensor"

@@ -1,0 +1,414 @@
+"""Disk-cached numba C callbacks of the log posterior, for nutpie's Rust NUTS (no Python calls).
+
+Why this module exists
+----------------------
+nutpie calls the log density once per leapfrog step. Through a Python callback
+(``nutpie.compiled_pyfunc``) each call costs ~20 us before any arithmetic, and PyTensor's
+C-compiled sampling graph adds ~20 us of per-node dispatch for what is ~2 us of arithmetic at
+n=1000, p=100. nutpie's own numba backend removes the callback but compiles a new
+``numba.cfunc`` for every model (10-20 s per process, uncached).
+
+Here the C callbacks are *static* source code compiled with ``numba.cfunc(..., cache=True)``:
+numba compiles them once per environment and later processes load them from its disk cache. The
+model (which likelihood, which prior, the sufficient statistics or the data, the current prior
+scale and noise sd, where each value variable sits in theta) is not baked into the code: it is
+one float64 buffer that nutpie hands back to the callback as its ``user_data`` pointer. A new
+model, new data or ``set_prior_scale`` is a new buffer, never a new compilation.
+
+Supported models (:func:`kernel_problem` says why any other is not): ``Gaussian``, ``Laplace``
+or ``ElasticNet`` prior (exactly those classes), Gaussian likelihood (sigma known or estimated
+with its half-normal prior) or Bernoulli likelihood, with or without intercept. The log
+posterior is the model's own, log-Jacobian of ``sigma_log__`` included; with ``s = log sigma``::
+
+    data (Gaussian, p < n; sufficient statistics as in RegressionModel.sampling_logp):
+        SSE = rss0 - 2 d'g0 + d'G d + n (ybar - xbar'w - b)^2,  d = w - w0
+        log p(y | .) = -n s - n/2 log(2 pi) - SSE / (2 sigma^2)
+    data (Gaussian, p >= n):  the same with SSE = ||y - X w - b||^2
+    data (Bernoulli):  sum_i [y_i eta_i - log(1 + e^eta_i)],  eta = X w + b
+    prior on w (per coordinate, at the effective scale):
+        -a |w_j| - c w_j^2 / 2 - log Z(a, c)
+        Gaussian(tau): a = 0, c = 1/tau^2, log Z = log tau + log(2 pi)/2
+        Laplace(b):    a = 1/b, c = 0,     log Z = log(2 b)
+        ElasticNet:    a = rho/scale, c = (1 - rho)/scale, Z as in bayesreg.priors
+        scale_by_sigma with sigma estimated: a -> a/sigma, c -> c/sigma^2, log Z -> log Z + s
+    sigma ~ HalfNormal(h): log(2/pi)/2 - log h - sigma^2/(2 h^2), plus the Jacobian s.
+
+The buffer layout (all float64; integers are stored exactly) is private to this module:
+``HEADER`` slots, then the expansion table (3 numbers per output variable: offset in theta,
+size, 1 if log-transformed), then the data arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numba
+import numpy as np
+from numba import types
+
+from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
+from bayesreg.priors import ElasticNet, Gaussian, Laplace, _elastic_net_log_normalizer
+
+__all__ = [
+    "KernelData",
+    "kernel_problem",
+]
+
+# header slots
+(
+    _TOTAL,  # length of the whole buffer
+    _NDIM,  # size of theta
+    _P,
+    _N,
+    _LIK,  # 0: Gaussian, sufficient statistics; 1: Gaussian, direct; 2: Bernoulli
+    _OFF_W,  # offset of w in theta
+    _OFF_B,  # offset of the intercept, -1 without one
+    _OFF_S,  # offset of sigma_log__, -1 when sigma is known (or Bernoulli)
+    _SIGMA,  # the known sigma (1 for Bernoulli), or h, sigma's half-normal scale when estimated
+    _PA,  # prior: a (L1 coefficient) at sigma = 1
+    _PC,  # prior: c (L2 coefficient) at sigma = 1
+    _PLOGZ,  # prior: log Z per coordinate at sigma = 1
+    _PSBS,  # 1: the prior's scale is scale * sigma, sigma estimated
+    _NEXP,  # number of expanded (recorded) variables
+    _EXPSPEC,  # offset of the expansion table
+    _DATA,  # offset of the data arrays
+) = range(16)
+HEADER = 16
+_LIK_SS, _LIK_DIRECT, _LIK_BERNOULLI = 0, 1, 2
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_HALF_LOG_2_OVER_PI = 0.5 * math.log(2.0 / math.pi)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) without overflow
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+# error_model="numpy": 1/0 gives inf (reported to nutpie as a non-finite value, i.e. a
+# divergence) instead of raising inside a C callback
+_JIT = {"cache": True, "error_model": "numpy"}
+
+
+def _compile(decorator: Any, fn: Any, *args: Any) -> Any:
+    """``decorator(*args, cache=True, ...)(fn)``, or uncached where no cache dir is writable."""
+    try:
+        return decorator(*args, **_JIT)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return decorator(*args, **{**_JIT, "cache": False})(fn)
+
+
+_softplus_nb = _compile(numba.njit, _softplus)
+
+
+def _logp_grad(x, buf, grad):  # pragma: no cover - compiled; tested through its callers
+    """log posterior at theta ``x`` (float); writes its gradient into ``grad``."""
+    p = int(buf[_P])
+    n = int(buf[_N])
+    lik = int(buf[_LIK])
+    ow, ob, osg = int(buf[_OFF_W]), int(buf[_OFF_B]), int(buf[_OFF_S])
+    d0 = int(buf[_DATA])
+    w = x[ow : ow + p]
+    b = x[ob] if ob >= 0 else 0.0
+    if osg >= 0:
+        s = x[osg]
+        sigma = math.exp(s)
+    else:
+        s = 0.0
+        sigma = buf[_SIGMA]
+    for i in range(grad.size):
+        grad[i] = 0.0
+    gb = 0.0  # d logp / d intercept
+    gs = 0.0  # d logp / d log sigma
+    if lik == _LIK_SS:
+        gram = buf[d0 : d0 + p * p].reshape((p, p))
+        o = d0 + p * p
+        w0 = buf[o : o + p]
+        g0 = buf[o + p : o + 2 * p]
+        xm = buf[o + 2 * p : o + 3 * p]
+        rss0 = buf[o + 3 * p]
+        ym = buf[o + 3 * p + 1]
+        dv = w - w0
+        gd = np.dot(gram, dv)  # the O(p^2) step: BLAS dgemv
+        rmean = ym - np.dot(xm, w) - b
+        sse = rss0 - 2.0 * np.dot(dv, g0) + np.dot(dv, gd) + n * rmean * rmean
+        inv = 1.0 / (sigma * sigma)
+        logp = -n * math.log(sigma) - n * _HALF_LOG_2PI - 0.5 * sse * inv
+        for j in range(p):
+            grad[ow + j] = (g0[j] - gd[j] + n * rmean * xm[j]) * inv
+        gb = n * rmean * inv
+        gs = -n + sse * inv
+    else:
+        X = buf[d0 : d0 + n * p].reshape((n, p))
+        y = buf[d0 + n * p : d0 + n * p + n]
+        eta = np.dot(X, w) + b
+        r = np.empty(n)
+        logp = 0.0
+        if lik == _LIK_DIRECT:
+            sse = 0.0
+            for i in range(n):
+                r[i] = y[i] - eta[i]
+                sse += r[i] * r[i]
+            inv = 1.0 / (sigma * sigma)
+            logp = -n * math.log(sigma) - n * _HALF_LOG_2PI - 0.5 * sse * inv
+            for i in range(n):
+                r[i] *= inv
+            gs = -n + sse * inv
+        else:
+            for i in range(n):
+                e = eta[i]
+                # PyMC's form: log sigmoid(eta) for y = 1, log sigmoid(-eta) for y = 0
+                if y[i] == 1.0:
+                    logp -= _softplus_nb(-e)
+                else:
+                    logp -= _softplus_nb(e)
+                if e >= 0.0:
+                    prob = 1.0 / (1.0 + math.exp(-e))
+                else:
+                    t = math.exp(e)
+                    prob = t / (1.0 + t)
+                r[i] = y[i] - prob
+        gw = np.dot(r, X)  # X' r
+        for j in range(p):
+            grad[ow + j] = gw[j]
+        for i in range(n):
+            gb += r[i]
+    # the prior on w
+    a, c, logz = buf[_PA], buf[_PC], buf[_PLOGZ]
+    sbs = buf[_PSBS] != 0.0
+    if sbs:
+        a = a / sigma
+        c = c / (sigma * sigma)
+        logz = logz + s
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(p):
+        wj = w[j]
+        s1 += abs(wj)
+        s2 += wj * wj
+        sign = 1.0 if wj > 0.0 else (-1.0 if wj < 0.0 else 0.0)
+        grad[ow + j] -= a * sign + c * wj
+    logp += -a * s1 - 0.5 * c * s2 - p * logz
+    if sbs:
+        gs += a * s1 + c * s2 - p
+    if ob >= 0:
+        grad[ob] += gb
+    if osg >= 0:
+        # sigma ~ HalfNormal(h), sampled as log sigma (+ the log-Jacobian s)
+        h = buf[_SIGMA]
+        z2 = (sigma / h) ** 2
+        logp += _HALF_LOG_2_OVER_PI - math.log(h) - 0.5 * z2 + s
+        grad[osg] += gs - z2 + 1.0
+    return logp
+
+
+_logp_grad = _compile(numba.njit, _logp_grad)
+
+
+def _expand(x, buf, out):  # pragma: no cover - compiled; tested through its callers
+    """The recorded variables (natural scale) from theta, concatenated into ``out``."""
+    k = int(buf[_NEXP])
+    e = int(buf[_EXPSPEC])
+    pos = 0
+    for v in range(k):
+        off, size, log = int(buf[e + 3 * v]), int(buf[e + 3 * v + 1]), buf[e + 3 * v + 2]
+        for i in range(size):
+            out[pos + i] = math.exp(x[off + i]) if log != 0.0 else x[off + i]
+        pos += size
+    return pos
+
+
+_expand = _compile(numba.njit, _expand)
+
+
+_LOGP_SIG = types.int64(
+    types.uint64,
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.voidptr,
+)
+_EXPAND_SIG = types.int64(
+    types.uint64,
+    types.uint64,
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.voidptr,
+)
+
+
+def _logp_c(dim, x_, out_, logp_, user_data):  # pragma: no cover - compiled
+    # nutpie's C signature (nutpie.compile_pymc._make_c_logp_func); return codes as there:
+    # -1 wrong size, 3 non-finite gradient, 4 non-finite logp (> 0: a divergence, not fatal)
+    head = numba.carray(user_data, (HEADER,), np.float64)
+    if dim != int(head[_NDIM]):
+        return -1
+    buf = numba.carray(user_data, (int(head[_TOTAL]),), np.float64)
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    lp = numba.carray(logp_, (1,))
+    value = _logp_grad(x, buf, out)
+    lp[0] = value
+    for i in range(dim):
+        if not np.isfinite(out[i]):
+            return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+def _expand_c(dim, expanded, x_, out_, user_data):  # pragma: no cover - compiled
+    head = numba.carray(user_data, (HEADER,), np.float64)
+    if dim != int(head[_NDIM]):
+        return -1
+    buf = numba.carray(user_data, (int(head[_TOTAL]),), np.float64)
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
+    if _expand(x, buf, out) != expanded:
+        return -1
+    return 0
+
+
+_CFUNCS: dict[str, Any] = {}
+
+
+def cfuncs() -> tuple[Any, Any]:
+    """The two C callbacks (logp+gradient, expansion): loaded from numba's disk cache.
+
+    The first call in a fresh environment compiles them (seconds, once); later processes load
+    the cached machine code.
+    """
+    if not _CFUNCS:
+        with warnings.catch_warnings():
+            # numba warns when a cache directory is not writable: it then compiles in memory
+            warnings.simplefilter("ignore", numba.NumbaWarning)
+            _CFUNCS["logp"] = _compile(numba.cfunc, _logp_c, _LOGP_SIG)
+            _CFUNCS["expand"] = _compile(numba.cfunc, _expand_c, _EXPAND_SIG)
+    return _CFUNCS["logp"], _CFUNCS["expand"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the model -> buffer side (plain Python)
+# ---------------------------------------------------------------------------------------------
+def kernel_problem(model: Any) -> str | None:
+    """Why ``model`` has no static kernel (None when it has one)."""
+    prior, lik = model.prior, model.likelihood
+    if type(prior) not in (Gaussian, Laplace, ElasticNet):
+        return f"the prior {prior!r} is not Gaussian, Laplace or ElasticNet"
+    if type(lik) not in (GaussianLikelihood, BernoulliLikelihood):
+        return f"the likelihood {lik!r} is not GaussianLikelihood or BernoulliLikelihood"
+    m = model.pymc_model
+    # the kernel knows these value variables only: any other (a prior adding auxiliary
+    # variables, a transform other than log for sigma) goes to the general path
+    expected = {"w"} | ({"intercept"} if model.fit_intercept else set())
+    if isinstance(lik, GaussianLikelihood) and lik.sigma is None:
+        expected.add("sigma_log__")
+    if set(model.layout.names) != expected or len(m.deterministics) > 0:
+        return f"the model's value variables {model.layout.names} are not {sorted(expected)}"
+    return None
+
+
+class KernelData:
+    """The buffer that tells the static kernels which model they evaluate.
+
+    The data part (sufficient statistics, or X and y) is computed once per model; the header
+    (prior scale, noise sd) is refreshed by :meth:`buffer` from the model's current values, so
+    ``set_prior_scale`` takes effect without any compilation.
+
+    Parameters
+    ----------
+    model : RegressionModel
+        A model for which :func:`kernel_problem` returns None.
+    names : list of str
+        The recorded variables, in output order (free variables: ``w``, ``intercept``,
+        ``sigma``).
+    """
+
+    def __init__(self, model: Any, names: list[str]) -> None:
+        problem = kernel_problem(model)
+        if problem is not None:
+            raise ValueError(f"No static kernel for this model: {problem}.")
+        self.model = model
+        lay = model.layout
+        table = []
+        for name in names:
+            value_name = name if name in lay.slices else f"{name}_log__"
+            sl = lay.slices[value_name]
+            table += [sl.start, sl.stop - sl.start, float(value_name != name)]
+        self.n_expanded = int(sum(table[1::3]))
+        if isinstance(model.likelihood, BernoulliLikelihood):
+            lik = _LIK_BERNOULLI
+        elif model.uses_sufficient_statistics:
+            lik = _LIK_SS
+        else:
+            lik = _LIK_DIRECT
+        if lik == _LIK_SS:
+            st = model._sufficient_statistics()
+            data = np.concatenate(
+                [
+                    np.ravel(st["gram"]),
+                    st["w0"],
+                    st["g0"],
+                    st["x_mean"],
+                    [float(st["rss0"]), float(st["y_mean"])],
+                ]
+            )
+        else:
+            data = np.concatenate([np.ravel(model.X), model.y])
+        self.lik = lik
+        self._table = np.asarray(table, dtype=np.float64)
+        self._data = data
+        self._template = self._assemble()
+
+    def _assemble(self) -> np.ndarray:
+        model = self.model
+        lay = model.layout
+        head = np.zeros(HEADER)
+        k = self._table.size // 3
+        head[_TOTAL] = HEADER + self._table.size + self._data.size
+        head[_NDIM] = lay.size
+        head[_P], head[_N], head[_LIK] = model.p, model.n, self.lik
+        head[_OFF_W] = lay.slices["w"].start
+        head[_OFF_B] = lay.slices["intercept"].start if "intercept" in lay.slices else -1
+        head[_OFF_S] = lay.slices["sigma_log__"].start if "sigma_log__" in lay.slices else -1
+        head[_NEXP], head[_EXPSPEC] = k, HEADER
+        head[_DATA] = HEADER + self._table.size
+        return np.concatenate([head, self._table, self._data])
+
+    def buffer(self) -> np.ndarray:
+        """A fresh buffer at the model's current prior scale (and known sigma)."""
+        model = self.model
+        buf = self._template.copy()
+        lik, prior = model.likelihood, model.prior
+        estimated = isinstance(lik, GaussianLikelihood) and lik.sigma is None
+        m = model.pymc_model
+        scale = float(m["prior_scale"].get_value())
+        if estimated:
+            buf[_SIGMA] = lik.resolved_sigma_prior_scale(model.y)
+            sigma_for_scale = 1.0  # the kernel multiplies by the sampled sigma
+        elif isinstance(lik, GaussianLikelihood):
+            buf[_SIGMA] = float(m["noise_sigma"].get_value())
+            sigma_for_scale = buf[_SIGMA]
+        else:
+            buf[_SIGMA] = 1.0
+            sigma_for_scale = 1.0
+        eff = scale * sigma_for_scale if prior.scale_by_sigma else scale
+        if type(prior) is Gaussian:
+            a, c, logz = 0.0, 1.0 / eff**2, math.log(eff) + _HALF_LOG_2PI
+        elif type(prior) is Laplace:
+            a, c, logz = 1.0 / eff, 0.0, math.log(2.0 * eff)
+        else:  # ElasticNet (no scale_by_sigma)
+            rho = prior.l1_ratio
+            a, c = rho / eff, (1.0 - rho) / eff
+            logz = _elastic_net_log_normalizer(a, c)
+        buf[_PA], buf[_PC], buf[_PLOGZ] = a, c, logz
+        buf[_PSBS] = float(prior.scale_by_sigma and estimated)
+        return buf
+
+
+def logp_dlogp(x: np.ndarray, buf: np.ndarray) -> tuple[float, np.ndarray]:
+    """The kernel's ``(logp, grad)`` at theta ``x`` from Python (for tests and checks)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    return float(_logp_grad(x, buf, grad)), grad
