@@ -416,7 +416,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
     max_iter : int, default 20000
     draws, tune, chains : int
         NUTS settings for ``fit_method="sample"``.
-    backend : str, default "pymc"
+    backend : str, default "auto"
         Sampling backend (see :func:`bayesreg.sampling.sample_posterior`).
     random_state : int or None, default None
         Seed of the sampler.
@@ -454,7 +454,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         draws: int = 1000,
         tune: int = 1000,
         chains: int = 4,
-        backend: str = "pymc",
+        backend: str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.prior = prior
@@ -559,7 +559,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
         draws: int = 1000,
         tune: int = 1000,
         chains: int = 4,
-        backend: str = "pymc",
+        backend: str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.prior = prior

@@ -343,7 +343,7 @@ def psis_loo_search(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
-    backend: str = "pymc",
+    backend: str = "auto",
     random_seed: int | None = 0,
     progressbar: bool = False,
     pareto_k_threshold: float = 0.7,
