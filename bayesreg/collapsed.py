@@ -458,8 +458,12 @@ def _collapsed(model: RegressionModel, cache: dict) -> tuple[CollapsedHorseshoe,
     if "collapsed" not in cache:
         cache["collapsed"] = CollapsedHorseshoe(model)
     collapsed = cache["collapsed"]
-    # the current prior scale (set_prior_scale changes the model's container, not this one's)
+    # the current hyperparameters: set_prior_scale (or a new known noise sd) changes the model's
+    # containers, not this one's
     collapsed.pymc_model.set_data("prior_scale", model.prior.scale)
+    if model.sigma_known is not None:
+        noise = model.pymc_model["noise_sigma"].get_value()
+        collapsed.pymc_model.set_data("noise_sigma", noise)
     return collapsed, time.perf_counter() - t0
 
 

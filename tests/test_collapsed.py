@@ -193,3 +193,24 @@ def test_collapsed_pymc_engine_seeds_and_reuse(sparse_regression):
     assert wide.posterior.attrs["prior_scale"] == pytest.approx(model.prior.scale)
     # tau = tau0 * t: the global scale follows the new tau0 upward
     assert float(wide.posterior["w_tau"].median()) > float(one.posterior["w_tau"].median())
+
+
+def test_known_sigma_without_intercept_layout(sparse_regression):
+    X, y = sparse_regression.X, sparse_regression.y
+    model = RegressionModel(X, y, Horseshoe(0.1), GaussianLikelihood(1.0), fit_intercept=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = sample_posterior(
+            model, draws=30, tune=30, chains=1, random_seed=0, progressbar=False
+        )
+    assert idata.posterior.attrs["sampling_graph"] == "collapsed"
+    assert set(idata.posterior.data_vars) == {"w", "w_z", "w_lambda", "w_tau", "w_tau_raw"}
+    # w = z * tau * lambda, draw by draw
+    post = idata.posterior
+    np.testing.assert_allclose(
+        post["w"].values, post["w_z"] * post["w_tau"] * post["w_lambda"], rtol=1e-12
+    )
+    # the pointwise log-likelihood uses the known sigma: recompute one draw by hand
+    w = post["w"].values[0, 0]
+    ll = stats.norm.logpdf(y, np.asarray(X) @ w, 1.0)
+    np.testing.assert_allclose(idata.log_likelihood["y_obs"].values[0, 0], ll, rtol=1e-12)
