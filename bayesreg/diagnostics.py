@@ -33,6 +33,9 @@ from typing import Any
 import arviz as az
 import numpy as np
 import pandas as pd
+from scipy import special as _special
+from scipy import stats as _stats
+from scipy.fftpack import next_fast_len  # the FFT length ArviZ's autocov uses
 
 from bayesreg._validation import check_positive
 
@@ -43,6 +46,10 @@ __all__ = [
     "Problem",
     "compare_models",
     "diagnose",
+    "ess_bulk",
+    "hdi_bounds",
+    "rhat_ess_bulk",
+    "rhat_rank",
 ]
 
 #: default thresholds (Vehtari et al. 2021; Stan's defaults for the sampler checks)
@@ -379,6 +386,292 @@ def diagnose(
     return Diagnosis(
         ok=not problems, problems=problems, summary=summary, stats=stats, thresholds=thresholds
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# vectorized R-hat, bulk ESS and HDI: ArviZ 0.23's algorithms over all coefficients at once
+# ---------------------------------------------------------------------------------------------
+# ArviZ applies its diagnostics one scalar parameter at a time (a Python loop over coefficients,
+# each with its own scipy ``rankdata`` and ``norm.ppf`` call): with p = 100 that costs more than
+# a fast NUTS fit. The functions below run the same steps on a (coefficient, chain, draw) array,
+# step for step as in ``arviz.stats.diagnostics`` (``_split_chains``, ``_z_scale``, ``_rhat``,
+# ``_rhat_rank``, ``_ess``, ``_ess_bulk``) and ``arviz.stats.stats._hdi``; they agree with ArviZ
+# to rounding (tests/test_fast_diagnostics.py). Two deliberate differences, both at rounding
+# level: variances use numpy's two-pass ``var`` (ArviZ uses a one-pass sum of squares when numba
+# is installed), and sums run in a different order.
+_BLOM_C = 3.0 / 8.0  # ArviZ's rank offset (Blom 1958)
+
+
+def _columns(draws: Any, func: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """(chain, draw, *shape) draws -> float64 array (k, chain, draw) and ``shape``; a copy."""
+    arr = np.asarray(draws)
+    if arr.ndim < 2 or arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"The 'draws' parameter of {func} must be a numeric array of shape "
+            f"(chain, draw, *shape). Got {type(draws).__name__} with shape "
+            f"{getattr(arr, 'shape', None)} and dtype {arr.dtype} instead."
+        )
+    chains, n_draws = arr.shape[:2]
+    shape = tuple(int(s) for s in arr.shape[2:])
+    k = math.prod(shape)
+    cols = np.asarray(arr, dtype=np.float64).reshape(chains, n_draws, k)
+    return np.ascontiguousarray(np.moveaxis(cols, 2, 0)), shape
+
+
+def _split_chains(cols: np.ndarray) -> np.ndarray:
+    """(k, m, n) -> (k, 2m, n // 2): first halves of every chain, then second halves.
+
+    With an odd n the middle draw is dropped (ArviZ's ``_split_chains``).
+    """
+    n = cols.shape[2]
+    half = n // 2
+    return np.concatenate([cols[:, :, :half], cols[:, :, n - half :]], axis=1)
+
+
+def _z_scale(x: np.ndarray) -> np.ndarray:
+    """Rank-normalize each coefficient over all its chains and draws: (k, m, n) -> (k, m, n).
+
+    ``z = Phi^-1((r - 3/8) / (S - 3/4 + 1))`` with r the average rank among the S = m n values
+    of that coefficient (ties share their mean rank).
+    """
+    k, m, n = x.shape
+    size = m * n
+    rank = _stats.rankdata(x.reshape(k, size), method="average", axis=1)
+    # ndtri is what norm.ppf evaluates, without its per-call argument checks; q is in (0, 1)
+    z = _special.ndtri((rank - _BLOM_C) / (size - 2 * _BLOM_C + 1))
+    return z.reshape(k, m, n)
+
+
+def _split_rhat(z: np.ndarray) -> np.ndarray:
+    """Gelman-Rubin R-hat of each coefficient's m chains: (k, m, n) -> (k,).
+
+    ``R = sqrt((B / W + n - 1) / n)``, B = n var(chain means), W = mean within-chain variance
+    (both with ddof=1).
+    """
+    n = z.shape[2]
+    between = n * z.mean(axis=2).var(axis=1, ddof=1)
+    within = z.var(axis=2, ddof=1).mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # constant draws: W = 0, as in ArviZ
+        return np.sqrt((between / within + n - 1) / n)
+
+
+def _autocov(x: np.ndarray) -> np.ndarray:
+    """Autocovariance of every chain at every lag by FFT, (k, m, n) -> (k, m, n), divided by n."""
+    n = x.shape[2]
+    size = next_fast_len(2 * n)  # zero-padding >= 2n: linear, not circular, correlation
+    centred = x - x.mean(axis=2, keepdims=True)
+    f = np.fft.rfft(centred, n=size, axis=2)
+    f *= np.conjugate(f)
+    cov = np.fft.irfft(f, n=size, axis=2)[:, :, :n]
+    cov /= n
+    return cov
+
+
+def _geyer_ess(x: np.ndarray) -> np.ndarray:
+    """ESS of each coefficient's m chains (Geyer's initial monotone sequence): (k, m, n) -> (k,).
+
+    ArviZ's ``_ess``, vectorized. With acov_c(t) chain c's autocovariance at lag t,
+    W = mean_c acov_c(0) n / (n - 1) and var+ = W (n - 1) / n + var(chain means),
+    rho(t) = 1 - (W - mean_c acov_c(t)) / var+ (rho(0) = 1). Pair sums P_j = rho(2j) + rho(2j+1)
+    are used while positive (at most up to the lags ArviZ's loop reaches, 2j < n - 2), made
+    non-increasing (running minimum), and tau = -1 + 2 sum_{j<J} P_j + rho(2J)_+ , where J is the
+    first pair not used (rho(2J) also counts when P_J == 0 or when the lag cap ended the loop).
+    ESS = m n / max(tau, 1 / log10(m n)). Constant draws give ESS = m n.
+    """
+    k, m, n = x.shape
+    total = m * n
+    acov = _autocov(x)
+    mean_var = acov[:, :, 0].mean(axis=1) * n / (n - 1.0)
+    var_plus = mean_var * (n - 1.0) / n
+    if m > 1:
+        var_plus = var_plus + x.mean(axis=2).var(axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = 1.0 - (mean_var[:, None] - acov.mean(axis=1)) / var_plus[:, None]
+    rho[:, 0] = 1.0
+    n_pairs = n // 2
+    pairs = rho[:, 0 : 2 * n_pairs : 2] + rho[:, 1 : 2 * n_pairs : 2]  # (k, n_pairs)
+    # ArviZ's positive-sequence loop visits pairs j = 1, 2, ... while 2j - 1 < n - 3 and the
+    # previous pair sum was > 0: J = first j with P_j <= 0 (or NaN), capped at cap
+    cap = max((n - 3) // 2, 0)
+    not_pos = ~(pairs[:, :cap] > 0.0)
+    stop = np.full(k, cap)  # J, shape (k,)
+    if cap > 0:
+        hit = not_pos.any(axis=1)
+        stop[hit] = not_pos[hit].argmax(axis=1)
+    rows = np.arange(k)
+    # pairs before J are all > 0: their running minimum is the monotone sequence
+    mono = np.minimum.accumulate(pairs[:, : cap + 1], axis=1)
+    used = np.arange(mono.shape[1])[None, :] < stop[:, None]
+    head = np.where(used, mono, 0.0).sum(axis=1)
+    rho_even = rho[rows, 2 * stop]
+    last_stored = (stop >= 1) & (pairs[rows, stop] >= 0.0)  # ArviZ kept pair J (P_J == 0 or cap)
+    last = np.where(last_stored | (rho_even > 0.0), rho_even, 0.0)
+    tau = -1.0 + 2.0 * head + last
+    tau = np.maximum(tau, 1.0 / np.log10(total))
+    ess = total / tau
+    ess[np.isnan(tau)] = np.nan
+    # ArviZ: draws whose range is below float resolution count as independent
+    flat = x.reshape(k, total)
+    const = (flat.max(axis=1) - flat.min(axis=1)) < np.finfo(float).resolution
+    ess[const] = float(total)
+    return ess
+
+
+def _rank_rhat(split: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """max(bulk, tail) split R-hat from split chains (k, m, n) and their rank-normalized z."""
+    bulk = _split_rhat(z)
+    med = np.median(split.reshape(split.shape[0], -1), axis=1)
+    tail = _split_rhat(_z_scale(np.abs(split - med[:, None, None])))
+    # Python's max(bulk, tail), as ArviZ: keeps bulk unless tail is larger (NaN included)
+    return np.where(tail > bulk, tail, bulk)
+
+
+def _valid(cols: np.ndarray, min_chains: int) -> np.ndarray:
+    """Coefficients ArviZ would compute (no NaN, >= min_chains chains, >= 4 draws): (k,) bool."""
+    _, chains, n_draws = cols.shape
+    ok = ~np.isnan(cols).any(axis=(1, 2))
+    if chains < min_chains or n_draws < 4:
+        ok[:] = False
+    return ok
+
+
+def rhat_rank(draws: Any) -> np.ndarray:
+    """Rank-normalized split R-hat of every scalar in ``draws``, all at once.
+
+    Equals ``az.rhat(..., method="rank")`` (Vehtari et al. 2021) element for element, to
+    rounding: each chain is split in half; the draws are rank-normalized over all chains
+    (``z = Phi^-1((r - 3/8) / (S + 1/4))``, r the average rank among the S draws); R-hat is the
+    larger of the split R-hat of z (bulk) and of the rank-normalized folded draws
+    ``|x - median(x)|`` (tails), where ``R = sqrt((B / W + n - 1) / n)`` for split chains of
+    length n with between-chain variance B / n and mean within-chain variance W.
+
+    Parameters
+    ----------
+    draws : array_like of shape (chain, draw, *shape)
+        MCMC draws, ArviZ's layout.
+
+    Returns
+    -------
+    ndarray of shape ``shape``
+        R-hat per scalar; NaN where ArviZ gives NaN: fewer than 2 chains or 4 draws, or any
+        NaN among that scalar's draws.
+    """
+    cols, shape = _columns(draws, "rhat_rank")
+    out = np.full(cols.shape[0], np.nan)
+    ok = _valid(cols, min_chains=2)
+    if ok.any():
+        split = _split_chains(cols[ok])
+        out[ok] = _rank_rhat(split, _z_scale(split))
+    return out.reshape(shape)
+
+
+def ess_bulk(draws: Any) -> np.ndarray:
+    """Bulk effective sample size of every scalar in ``draws``, all at once.
+
+    Equals ``az.ess(..., method="bulk")`` element for element, to rounding: split chains,
+    rank-normalize over all of them (as in :func:`rhat_rank`), then Geyer's initial monotone
+    sequence estimator on FFT autocovariances, ``ESS = S / tau``,
+    ``tau = -1 + 2 sum_t rho_t`` (truncated where pair sums turn negative, bounded below by
+    ``1 / log10(S)``), S the number of draws used (all chains, middle draw of an odd chain
+    dropped).
+
+    Parameters
+    ----------
+    draws : array_like of shape (chain, draw, *shape)
+        MCMC draws, ArviZ's layout.
+
+    Returns
+    -------
+    ndarray of shape ``shape``
+        Bulk ESS per scalar (all chains together); NaN where ArviZ gives NaN: fewer than 4
+        draws, or any NaN among that scalar's draws.
+    """
+    cols, shape = _columns(draws, "ess_bulk")
+    out = np.full(cols.shape[0], np.nan)
+    ok = _valid(cols, min_chains=1)
+    if ok.any():
+        out[ok] = _geyer_ess(_z_scale(_split_chains(cols[ok])))
+    return out.reshape(shape)
+
+
+def rhat_ess_bulk(draws: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rhat_rank` and :func:`ess_bulk` together, sharing their rank normalization.
+
+    Parameters
+    ----------
+    draws : array_like of shape (chain, draw, *shape)
+        MCMC draws, ArviZ's layout.
+
+    Returns
+    -------
+    rhat : ndarray of shape ``shape``
+        As :func:`rhat_rank` (NaN with one chain).
+    ess : ndarray of shape ``shape``
+        As :func:`ess_bulk`.
+    """
+    cols, shape = _columns(draws, "rhat_ess_bulk")
+    rhat, ess = np.full(cols.shape[0], np.nan), np.full(cols.shape[0], np.nan)
+    ok = _valid(cols, min_chains=1)
+    if ok.any():
+        split = _split_chains(cols[ok])
+        z = _z_scale(split)  # the bulk R-hat and the bulk ESS use the same z
+        ess[ok] = _geyer_ess(z)
+        if cols.shape[1] >= 2:
+            rhat[ok] = _rank_rhat(split, z)
+    return rhat.reshape(shape), ess.reshape(shape)
+
+
+def hdi_bounds(draws: Any, hdi_prob: float = 0.94) -> np.ndarray:
+    """Highest-density interval of every scalar in ``draws``, all at once.
+
+    Equals ``az.hdi(..., hdi_prob=hdi_prob)`` (unimodal, non-circular, ``skipna=False``)
+    exactly: with the S pooled draws sorted, x_(0) <= ... <= x_(S-1), and
+    ``c = floor(hdi_prob * S)``, the interval is ``[x_(i), x_(i+c)]`` for the first i that
+    minimizes ``x_(i+c) - x_(i)``.
+
+    Parameters
+    ----------
+    draws : array_like of shape (chain, draw, *shape)
+        MCMC draws, ArviZ's layout; all chains are pooled.
+    hdi_prob : float, default 0.94
+        Probability mass of the interval, in (0, 1].
+
+    Returns
+    -------
+    ndarray of shape ``(*shape, 2)``
+        Lower and upper bound per scalar. A scalar with NaN draws gets ArviZ's answer (NaN
+        sorts last, so the bounds may be NaN).
+
+    Raises
+    ------
+    ValueError
+        ``hdi_prob`` outside (0, 1], or too few draws for an interval (ArviZ's condition).
+    """
+    if (
+        isinstance(hdi_prob, bool)
+        or not isinstance(hdi_prob, int | float | np.floating)
+        or not 0.0 < float(hdi_prob) <= 1.0
+    ):
+        raise ValueError(
+            f"The 'hdi_prob' parameter of hdi_bounds must be a float in the range (0, 1]. "
+            f"Got {hdi_prob!r} instead."
+        )
+    cols, shape = _columns(draws, "hdi_bounds")
+    k = cols.shape[0]
+    pooled = np.sort(cols.reshape(k, -1), axis=1)
+    size = pooled.shape[1]
+    inc = int(np.floor(float(hdi_prob) * size))
+    n_intervals = size - inc
+    if n_intervals <= 0:
+        raise ValueError(
+            f"Too few draws ({size}) for a {hdi_prob} highest-density interval: need "
+            "floor(hdi_prob * draws) < draws."
+        )
+    width = pooled[:, inc:] - pooled[:, :n_intervals]
+    start = np.argmin(width, axis=1)  # first minimum; the first NaN when there is one (ArviZ)
+    rows = np.arange(k)
+    bounds = np.stack([pooled[rows, start], pooled[rows, start + inc]], axis=-1)
+    return bounds.reshape(*shape, 2)
 
 
 # ---------------------------------------------------------------------------------------------

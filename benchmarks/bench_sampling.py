@@ -273,11 +273,17 @@ def bench_path(args, out):
         f"path / ({len(scales)} x one fit's sampling time {one_fit:.2f} s) = "
         f"{t_path / (len(scales) * one_fit):.2f} (target <= 1.3)"
     )
+    # what the path adds to the sampling itself: setting the scale, assembling the
+    # InferenceData, the median / mean / HDI / bulk ESS / R-hat of all p coefficients
+    # (bayesreg.diagnostics' vectorized versions), and the first call's compilation
+    overhead = (t_path - float(np.sum(path.sampling_time))) / len(scales)
+    print(f"path overhead beyond sampling: {1e3 * overhead:.0f} ms per scale")
     out["path"] = {
         "path_s": t_path,
         "rebuild_s": t_rebuild,
         "one_fit_s": one_fit,
         "path_over_20_fits": t_path / (len(scales) * one_fit),
+        "overhead_per_scale_s": overhead,
     }
 
 
