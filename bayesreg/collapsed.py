@@ -298,6 +298,14 @@ class CollapsedHorseshoe:
         self._sd = sd
         self._sigma = sigma
         self.value_vars = list(hm.value_vars)
+        # _constrained maps theta back by exp: every hyperparameter must be log-transformed
+        # (positive scales); a prior with another transform needs its own inverse here
+        other = [v.name for v in self.value_vars if not v.name.endswith("_log__")]
+        if other:
+            raise NotImplementedError(
+                f"the collapsed sampler handles log-transformed hyperparameters only; "
+                f"{model.prior!r} has {other}."
+            )
         ip = hm.initial_point()
         self.sizes = [int(np.size(ip[v.name])) for v in self.value_vars]
         self.shapes = [tuple(np.shape(ip[v.name])) for v in self.value_vars]
@@ -344,7 +352,7 @@ class CollapsedHorseshoe:
         return self._functions["hyper"]
 
     def _constrained(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """theta -> {free RV name: value}: every free variable here is log-transformed."""
+        """theta -> {free RV name: value}; every value variable is log-transformed (__init__)."""
         out = {}
         hm = self.pymc_model
         for rv in hm.free_RVs:
@@ -353,7 +361,7 @@ class CollapsedHorseshoe:
             size, shape = self.sizes[i], self.shapes[i]
             begin = sum(self.sizes[:i])
             x = np.array(theta[begin : begin + size]).reshape(shape)
-            out[rv.name] = np.asarray(np.exp(x) if v.name.endswith("_log__") else x)
+            out[rv.name] = np.asarray(np.exp(x))  # an ndarray even 0-d: nutpie rejects scalars
         return out
 
     # -- completing the draws ----------------------------------------------------------------
