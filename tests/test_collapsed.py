@@ -148,7 +148,7 @@ def test_collapsed_posterior_matches_the_non_centred_one(sparse_regression):
     model = RegressionModel(
         X, y, RegularizedHorseshoe.from_expected_nonzeros(3, X.shape[1], len(y))
     )
-    kw = dict(draws=1000, tune=1000, chains=2, random_seed=3, progressbar=False)
+    kw = dict(draws=600, tune=600, chains=2, random_seed=3, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = sample_posterior(model, **kw)
@@ -159,7 +159,7 @@ def test_collapsed_posterior_matches_the_non_centred_one(sparse_regression):
     # the same variables as the non-centred model, w on the feature coords
     assert set(ours.posterior.data_vars) == set(full.posterior.data_vars)
     assert list(ours.posterior["w"].feature.values) == list(model.feature_names)
-    assert ours.log_likelihood["y_obs"].shape == (2, 1000, len(y))
+    assert ours.log_likelihood["y_obs"].shape == (2, 600, len(y))
     assert int(ours.sample_stats["diverging"].sum()) == 0
     a, b = _summary(ours), _summary(full)
     assert a["r_hat"].max() <= 1.01
