@@ -335,7 +335,8 @@ def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
 def _pointwise_loglik(model: RegressionModel, post: xr.Dataset) -> np.ndarray:
     """log p(y_i | draw) of shape (chain, draw, n), in numpy (no extra compiled function)."""
     w = post["w"].transpose("chain", "draw", "feature").values
-    eta = np.einsum("cdp,np->cdn", w, model.X)
+    c, d, p = w.shape
+    eta = (w.reshape(c * d, p) @ model.X.T).reshape(c, d, model.n)  # BLAS: 20x np.einsum
     if "intercept" in post:
         eta += post["intercept"].values[..., None]
     y = model.y
