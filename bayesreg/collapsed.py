@@ -57,7 +57,7 @@ from scipy import linalg
 from threadpoolctl import threadpool_limits
 
 from bayesreg.likelihoods import GaussianLikelihood
-from bayesreg.model import RegressionModel
+from bayesreg.model import ParamLayout, RegressionModel
 from bayesreg.priors import Horseshoe
 
 __all__ = [
@@ -306,20 +306,17 @@ class CollapsedHorseshoe:
                 f"the collapsed sampler handles log-transformed hyperparameters only; "
                 f"{model.prior!r} has {other}."
             )
-        ip = hm.initial_point()
-        self.sizes = [int(np.size(ip[v.name])) for v in self.value_vars]
-        self.shapes = [tuple(np.shape(ip[v.name])) for v in self.value_vars]
-        self.initial_theta = np.concatenate([np.ravel(ip[v.name]) for v in self.value_vars])
-        self.ndim = int(self.initial_theta.size)
+        self.layout = ParamLayout.of(hm)
+        self.initial_theta = self.layout.pack(hm.initial_point())
+        self.ndim = self.layout.size
+        # value variable name -> free RV name (``w_lambda_log__`` -> ``w_lambda``)
+        self._rv_names = {hm.rvs_to_values[rv].name: rv.name for rv in hm.free_RVs}
         self._functions: dict[str, Any] = {}
 
     # -- compiled functions of the flat unconstrained vector theta -------------------------
     def _theta_replacements(self, theta):
-        out, start = {}, 0
-        for v, size, shape in zip(self.value_vars, self.sizes, self.shapes, strict=True):
-            out[v] = theta[start : start + size].reshape(shape)
-            start += size
-        return out
+        lay = self.layout
+        return {v: theta[lay.slices[v.name]].reshape(lay.shapes[v.name]) for v in self.value_vars}
 
     def logp_dlogp_function(self):
         """Compiled ``theta -> (logp, dlogp/dtheta)`` of the hyperparameter posterior; cached."""
@@ -353,16 +350,11 @@ class CollapsedHorseshoe:
 
     def _constrained(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """theta -> {free RV name: value}; every value variable is log-transformed (__init__)."""
-        out = {}
-        hm = self.pymc_model
-        for rv in hm.free_RVs:
-            v = hm.rvs_to_values[rv]
-            i = self.value_vars.index(v)
-            size, shape = self.sizes[i], self.shapes[i]
-            begin = sum(self.sizes[:i])
-            x = np.array(theta[begin : begin + size]).reshape(shape)
-            out[rv.name] = np.asarray(np.exp(x))  # an ndarray even 0-d: nutpie rejects scalars
-        return out
+        # np.asarray: an ndarray even 0-d (nutpie rejects numpy scalars)
+        return {
+            self._rv_names[name]: np.asarray(np.exp(x))
+            for name, x in self.layout.unpack(theta).items()
+        }
 
     # -- completing the draws ----------------------------------------------------------------
     def complete(self, post: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:

@@ -48,6 +48,18 @@ class ParamLayout:
     shapes: dict[str, tuple[int, ...]]
     size: int
 
+    @classmethod
+    def of(cls, model: pm.Model) -> ParamLayout:
+        """The layout of ``model.value_vars``, in their order, sized from the initial point."""
+        ip = model.initial_point()
+        shapes = {v.name: tuple(np.shape(ip[v.name])) for v in model.value_vars}
+        slices, start = {}, 0
+        for v in model.value_vars:
+            size = int(np.prod(shapes[v.name]))
+            slices[v.name] = slice(start, start + size)
+            start += size
+        return cls(tuple(v.name for v in model.value_vars), slices, shapes, start)
+
     def unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """Split theta (size,) into a dict of value-variable arrays (copies)."""
         theta = np.asarray(theta, dtype=np.float64)
@@ -167,15 +179,7 @@ class RegressionModel:
             lik.to_pymc("y_obs", eta, y, sigma, dims="obs")
         self.pymc_model = m
         self._term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
-        value_vars = m.value_vars
-        ip = m.initial_point()
-        shapes = {v.name: tuple(np.shape(ip[v.name])) for v in value_vars}
-        slices, start = {}, 0
-        for v in value_vars:
-            size = int(np.prod(shapes[v.name]))
-            slices[v.name] = slice(start, start + size)
-            start += size
-        self.layout = ParamLayout(tuple(v.name for v in value_vars), slices, shapes, start)
+        self.layout = ParamLayout.of(m)
 
     # -- hyperparameters -------------------------------------------------------------------
     @property

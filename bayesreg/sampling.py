@@ -872,8 +872,7 @@ def sample_posterior(
         kwargs.setdefault("target_accept", float(prior_target))
     nutpie_default = "numba"
     if backend == "auto":
-        # nutpie's adaptation needs at least one tuning step (tune=0 panics in its Rust core)
-        use_nutpie = tune >= 1 and _has("nutpie") and _nutpie_accepts(kwargs)
+        use_nutpie = _auto_uses_nutpie(tune, kwargs)
         backend = "nutpie" if use_nutpie else "pymc"
         # the static numba kernels where they apply (no Python per gradient), else the
         # C-compiled sampling graph through a Python callback
@@ -897,12 +896,18 @@ def sample_posterior(
     return _finalize(idata, model, backend, t_sample, t_compile, log_likelihood, extra)
 
 
+def _auto_uses_nutpie(tune: int, kwargs: dict[str, Any]) -> bool:
+    """Whether ``backend="auto"`` runs nutpie (else PyMC) for these settings."""
+    # nutpie's adaptation needs at least one tuning step (tune=0 panics in its Rust core)
+    return tune >= 1 and _has("nutpie") and _nutpie_accepts(kwargs)
+
+
 def _collapsed_engine(model: RegressionModel, backend: str, tune: int, kwargs) -> str | None:
     """The NUTS engine for the collapsed graph ("nutpie" or "pymc"), or None: do not collapse."""
     if not can_collapse(model):
         return None
     if backend == "auto":
-        if tune >= 1 and _has("nutpie") and _nutpie_accepts(kwargs):
+        if _auto_uses_nutpie(tune, kwargs):
             if kwargs.get("nutpie_backend", "pytensor") == "pytensor":
                 kwargs.pop("nutpie_backend", None)
                 return "nutpie"
