@@ -57,7 +57,7 @@ from scipy import linalg
 from threadpoolctl import threadpool_limits
 
 from bayesreg.likelihoods import GaussianLikelihood
-from bayesreg.model import ParamLayout, RegressionModel
+from bayesreg.model import ParamLayout, RegressionModel, jittered_start
 from bayesreg.priors import Horseshoe
 
 __all__ = [
@@ -422,9 +422,7 @@ class CollapsedHorseshoe:
 
         base = self.initial_theta
 
-        def initial_point(seed: int | None) -> np.ndarray:
-            # PyMC's default start: U(-1, 1) jitter of the unconstrained initial point
-            return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+        initial_point = jittered_start(base)
 
         dims = {n: tuple(hm.named_vars_to_dims[n]) for n in names if hm.named_vars_to_dims.get(n)}
         coords = {d: list(hm.coords[d]) for ds in dims.values() for d in ds}

@@ -420,6 +420,19 @@ class RegressionModel:
         )
 
 
+def jittered_start(base: np.ndarray) -> Callable[[int | None], np.ndarray]:
+    """PyMC's default NUTS start as a function of a seed: ``base`` + U(-1, 1) jitter.
+
+    ``base`` is an unconstrained initial point (theta); nutpie asks for one start per chain.
+    """
+    base = np.asarray(base, dtype=np.float64)
+
+    def start(seed: int | None) -> np.ndarray:
+        return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+
+    return start
+
+
 def check_model(model: object, owner: str) -> RegressionModel:
     """Raise a TypeError naming ``owner`` unless ``model`` is a :class:`RegressionModel`."""
     if not isinstance(model, RegressionModel):

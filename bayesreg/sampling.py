@@ -97,7 +97,7 @@ from bayesreg._validation import (
 )
 from bayesreg.collapsed import COLLAPSED_TARGET_ACCEPT, MAX_FEATURES, can_collapse, sample_collapsed
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.model import RegressionModel, check_model
+from bayesreg.model import RegressionModel, check_model, jittered_start
 from bayesreg.priors import Gaussian
 
 __all__ = [
@@ -610,9 +610,7 @@ def _nutpie_pytensor_model(model: RegressionModel) -> Any:
 
     base = model.initial_point()
 
-    def initial_point(seed: int | None) -> np.ndarray:
-        # PyMC's default start: U(-1, 1) jitter of the unconstrained initial point
-        return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+    initial_point = jittered_start(base)
 
     dims = {n: tuple(m.named_vars_to_dims[n]) for n in names if m.named_vars_to_dims.get(n)}
     used = {d for ds in dims.values() for d in ds}
@@ -647,9 +645,7 @@ def _nutpie_kernel_model(model: RegressionModel) -> tuple[Any, Any]:
         start += size
     base = model.initial_point()
 
-    def initial_point(seed: int | None) -> np.ndarray:
-        # PyMC's default start: U(-1, 1) jitter of the unconstrained initial point
-        return base + np.random.default_rng(seed).uniform(-1.0, 1.0, size=base.size)
+    initial_point = jittered_start(base)
 
     dims = {n: tuple(m.named_vars_to_dims[n]) for n in names if m.named_vars_to_dims.get(n)}
     used = {d for ds in dims.values() for d in ds}
