@@ -49,7 +49,7 @@ import numpy as np
 from numba import types
 
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.priors import ElasticNet, Gaussian, Laplace, _elastic_net_log_normalizer
+from bayesreg.priors import ElasticNet, Gaussian, Laplace, elastic_log_normalizer
 
 __all__ = [
     "KernelData",
@@ -401,7 +401,7 @@ class KernelData:
         else:  # ElasticNet (no scale_by_sigma)
             rho = prior.l1_ratio
             a, c = rho / eff, (1.0 - rho) / eff
-            logz = _elastic_net_log_normalizer(a, c)
+            logz = elastic_log_normalizer(a, c)
         buf[_PA], buf[_PC], buf[_PLOGZ] = a, c, logz
         buf[_PSBS] = float(prior.scale_by_sigma and estimated)
         return buf

@@ -147,3 +147,38 @@ def check_binary_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
             f"{shown.tolist()} among {values.size} unique labels. Encode the classes as 0/1 first."
         )
     return y
+
+
+#: seeds are reduced to ints in [0, 2**32): every backend (PyMC, nutpie, numpyro) accepts those
+_SEED_BOUND = 2**32
+
+
+def check_random_seed(
+    value: object, name: str = "random_seed", owner: str | None = None
+) -> int | None:
+    """The library's one seed conversion: None, an int in [0, 2**32) or a numpy Generator.
+
+    A Generator is consumed once (one integer drawn from it), so passing the same Generator
+    twice gives two different, reproducible streams, as in numpy. Returns an int or None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(_SEED_BOUND))
+    if isinstance(value, Integral) and not isinstance(value, bool) and 0 <= value < _SEED_BOUND:
+        return int(value)
+    where = f" of {owner}" if owner else ""
+    raise ValueError(
+        f"The {name!r} parameter{where} must be None, an int in the range [0, 2**32) or a "
+        f"numpy.random.Generator. Got {value!r} instead."
+    )
+
+
+def check_random_state(
+    value: object, name: str = "random_state", owner: str | None = None
+) -> int | None:
+    """The estimators' seed: as :func:`check_random_seed`, also accepting a RandomState
+    (scikit-learn's convention), from which one integer is drawn."""
+    if isinstance(value, np.random.RandomState):
+        return int(value.randint(_SEED_BOUND, dtype=np.int64))
+    return check_random_seed(value, name, owner)

@@ -23,7 +23,17 @@ from scipy import special
 
 from bayesreg._validation import check_binary_labels, check_positive
 
-__all__ = ["BernoulliLikelihood", "GaussianLikelihood", "Likelihood", "design_lipschitz"]
+__all__ = [
+    "BernoulliLikelihood",
+    "GaussianLikelihood",
+    "Likelihood",
+    "design_lipschitz",
+    "likelihood_from_name",
+    "likelihood_names",
+]
+
+#: every concrete likelihood class with a ``name``, filled by ``Likelihood.__init_subclass__``
+_REGISTRY: dict[str, type[Likelihood]] = {}
 
 
 def design_lipschitz(X: np.ndarray, fit_intercept: bool = True) -> float:
@@ -34,15 +44,61 @@ def design_lipschitz(X: np.ndarray, fit_intercept: bool = True) -> float:
 
 
 class Likelihood(ABC):
-    """A data-fit loss J0(eta; y) = -log p(y | eta) + const."""
+    """A data-fit loss J0(eta; y) = -log p(y | eta) + const.
+
+    Capabilities (class attributes that solvers, samplers and verification rows ask instead of
+    the class): ``has_sigma`` (a noise scale sigma exists: known, or estimated with a
+    HalfNormal prior, see :meth:`resolved_sigma_prior_scale`), ``quadratic`` (J0 is quadratic
+    in eta: closed-form ridge, Gram-matrix working sets, sufficient statistics),
+    ``kernel`` (the id of its static numba log-density kernel, or None) and
+    ``sklearn_loss`` (the scikit-learn loss whose penalized solvers share its MAP, or None).
+    """
 
     name: ClassVar[str] = "likelihood"
-    #: True when the likelihood has a noise sd sigma that is estimated (a free parameter)
-    estimates_sigma: bool = False
+    #: True when the model has a noise scale sigma (a free parameter or a known constant)
+    has_sigma: ClassVar[bool] = False
+    #: True when J0 is a quadratic function of eta (the curvature is 1/sigma^2 everywhere)
+    quadratic: ClassVar[bool] = False
+    #: id of the static numba kernel of ``bayesreg._fastlogp`` that evaluates it, or None
+    kernel: ClassVar[str | None] = None
+    #: scikit-learn loss with the same MAP ("squared_error", "log_loss"), or None
+    sklearn_loss: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
+            _REGISTRY[cls.name] = cls
+
+    @property
+    def estimates_sigma(self) -> bool:
+        """True when sigma is a free parameter (has a prior) rather than known."""
+        return self.has_sigma and self.fixed_sigma is None
+
+    @property
+    def fixed_sigma(self) -> float | None:
+        """The known noise scale, or None (estimated, or no sigma at all)."""
+        return None
+
+    def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
+        """The HalfNormal scale of sigma's prior for target y (only when sigma is estimated)."""
+        raise ValueError(f"{self!r} has no estimated noise scale sigma.")
 
     def check_y(self, y: np.ndarray) -> np.ndarray:
         """Validate the target for this likelihood (hook for subclasses)."""
         return y
+
+    def null_eta(self, y: np.ndarray) -> float:
+        """The constant linear predictor that minimizes J0 (the intercept-only fit's start)."""
+        return float(np.mean(y))
+
+    @abstractmethod
+    def curvature(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+        """d^2 J0 / d eta_i^2, shape (n,) (the Newton / IRLS weights)."""
+
+    def pointwise_logpdf(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+        """log p(y_i | eta_i), shape (n,): the terms of :meth:`logpdf` (LOO, WAIC)."""
+        eta = np.asarray(eta, dtype=np.float64)
+        return np.array([self.logpdf(eta[i : i + 1], y[i : i + 1], sigma) for i in range(eta.size)])
 
     @abstractmethod
     def loss(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> float:
@@ -59,13 +115,6 @@ class Likelihood(ABC):
     @abstractmethod
     def curvature_bound(self, sigma: float = 1.0) -> float:
         """Upper bound of d^2 J0 / d eta_i^2 (1/sigma^2 for Gaussian, 1/4 for Bernoulli)."""
-
-    def lipschitz(self, X: np.ndarray, sigma: float = 1.0, fit_intercept: bool = True) -> float:
-        """Lipschitz constant of grad_(w,b) J0: ``curvature_bound * ||[X, 1]||_2^2``.
-
-        A gradient step of size ``1 / L`` never increases J0 (the default learning rate).
-        """
-        return self.curvature_bound(sigma) * design_lipschitz(X, fit_intercept)
 
     @abstractmethod
     def to_pymc(
@@ -94,6 +143,10 @@ class GaussianLikelihood(Likelihood):
     """
 
     name = "gaussian"
+    has_sigma = True
+    quadratic = True
+    kernel = "gaussian"
+    sklearn_loss = "squared_error"
 
     def __init__(self, sigma: float | None = None, *, sigma_prior_scale: float | None = None):
         self.sigma = None if sigma is None else check_positive(sigma, "sigma", "GaussianLikelihood")
@@ -104,8 +157,8 @@ class GaussianLikelihood(Likelihood):
         )
 
     @property
-    def estimates_sigma(self) -> bool:  # type: ignore[override]
-        return self.sigma is None
+    def fixed_sigma(self) -> float | None:
+        return self.sigma
 
     def __repr__(self) -> str:
         args = [] if self.sigma is None else [f"sigma={self.sigma!r}"]
@@ -140,6 +193,13 @@ class GaussianLikelihood(Likelihood):
     def curvature_bound(self, sigma=1.0):
         return 1.0 / sigma**2
 
+    def curvature(self, eta, y, sigma=1.0):
+        return np.full(np.shape(eta), 1.0 / sigma**2)
+
+    def pointwise_logpdf(self, eta, y, sigma=1.0):
+        r = np.asarray(y, dtype=np.float64) - np.asarray(eta, dtype=np.float64)
+        return -0.5 * (r / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
+
     def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
         if sigma is None:
             raise ValueError("GaussianLikelihood.to_pymc needs sigma (data or random variable).")
@@ -153,7 +213,8 @@ class BernoulliLikelihood(Likelihood):
     """
 
     name = "bernoulli"
-    estimates_sigma = False
+    kernel = "bernoulli"
+    sklearn_loss = "log_loss"
 
     def __repr__(self) -> str:
         return "BernoulliLikelihood()"
@@ -182,5 +243,35 @@ class BernoulliLikelihood(Likelihood):
     def curvature_bound(self, sigma=1.0):
         return 0.25
 
+    def curvature(self, eta, y, sigma=1.0):
+        p = special.expit(np.asarray(eta, dtype=np.float64))
+        return p * (1.0 - p)
+
+    def pointwise_logpdf(self, eta, y, sigma=1.0):
+        eta = np.asarray(eta, dtype=np.float64)
+        return np.asarray(y, dtype=np.float64) * eta - np.logaddexp(0.0, eta)
+
+    def null_eta(self, y):
+        return float(special.logit(np.clip(np.mean(y), 1e-6, 1 - 1e-6)))
+
     def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
         return pm.Bernoulli(name, logit_p=eta, observed=observed, dims=dims)
+
+
+def likelihood_names() -> tuple[str, ...]:
+    """The names :func:`likelihood_from_name` accepts, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def likelihood_from_name(name: str, **kwargs) -> Likelihood:
+    """The likelihood registered under ``name`` (its ``name`` attribute), built with kwargs.
+
+    Raises a ValueError naming the valid names when ``name`` is unknown.
+    """
+    cls = _REGISTRY.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(
+            f"The 'likelihood' parameter must be a str among {list(likelihood_names())} or a "
+            f"bayesreg Likelihood. Got {name!r} instead."
+        )
+    return cls(**kwargs)

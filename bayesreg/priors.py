@@ -37,9 +37,16 @@ __all__ = [
     "MapUndefinedError",
     "Prior",
     "RegularizedHorseshoe",
+    "elastic_log_normalizer",
     "horseshoe_conditional_logpdf",
+    "prior_from_name",
+    "prior_names",
     "soft_threshold",
 ]
+
+#: every concrete prior class with a ``name``, filled by ``Prior.__init_subclass__``: the one
+#: name table that estimators, selection, Gibbs, the report and the CLI read
+_REGISTRY: dict[str, type[Prior]] = {}
 
 
 def soft_threshold(v: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
@@ -65,6 +72,18 @@ class Prior(ABC):
     is_smooth: ClassVar[bool] = True
     #: True when MAP estimation is well defined (a bounded density at 0)
     has_map: ClassVar[bool] = True
+    #: True when w | hyperparameters is Gaussian with sd :meth:`pymc_prior_sd`, so a Gaussian
+    #: likelihood lets the collapsed sampler integrate w out (the horseshoe family)
+    collapsible: ClassVar[bool] = False
+    #: NUTS target acceptance the samplers use for this prior unless the caller sets one
+    #: (None: the package default)
+    default_target_accept: ClassVar[float | None] = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # a class that names itself joins the name table (a subclass that does not, does not)
+        if "name" in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
+            _REGISTRY[cls.name] = cls
 
     def __init__(self, scale: float = 1.0, *, scale_by_sigma: bool = False) -> None:
         self.scale = check_positive(scale, "scale", type(self).__name__)
@@ -93,6 +112,42 @@ class Prior(ABC):
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, tuple(sorted(self.__dict__.items()))))
+
+    # -- capabilities ----------------------------------------------------------------------
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float] | None:
+        """(a, c) such that the penalty is ``a ||w||_1 + c ||w||_2^2 / 2``, or None.
+
+        Priors of this form get the working-set solver, the closed form (a = 0), the static
+        numba kernels and the scikit-learn verification rows; each coefficient's density is then
+        ``exp(-a |w_j| - c w_j^2 / 2) / Z`` with ``log Z = elastic_log_normalizer(a, c)``.
+        """
+        return None
+
+    def kkt_residual(self, w: np.ndarray, g_w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+        """dist(-g_w, subdifferential of the penalty at w) per coefficient, shape (p,).
+
+        ``g_w`` is the gradient of the smooth rest of the objective; the residual is zero
+        exactly at a stationary point. Closed form for elastic-form penalties; otherwise the
+        prox-gradient mapping with unit step ``|w - prox(w - g_w, 1)|``, zero at the same points.
+        """
+        w = np.asarray(w, dtype=np.float64)
+        g_w = np.asarray(g_w, dtype=np.float64)
+        coefs = self.elastic_coefs(sigma)
+        if coefs is None:
+            return np.abs(w - self.prox(w - g_w, 1.0, sigma))
+        a, c = coefs
+        r = g_w + c * w
+        return np.where(w != 0, np.abs(r + a * np.sign(w)), np.maximum(np.abs(r) - a, 0.0))
+
+    def require_map(self, what: str = "MAP estimate") -> None:
+        """Raise :class:`MapUndefinedError` (naming ``what``) when the prior has no MAP."""
+        if not self.has_map:
+            raise MapUndefinedError(
+                f"{self!r} has no {what}: its density is unbounded at w = 0 "
+                "(-log p(w) -> -inf as any w_j -> 0), so the MAP does not exist and there is no "
+                "penalized-optimization counterpart. Sample the posterior instead "
+                "(fit_method='sample' / bayesreg.sample_posterior)."
+            )
 
     # -- numpy side ------------------------------------------------------------------------
     @abstractmethod
@@ -163,6 +218,9 @@ class Gaussian(Prior):
         tau = self.effective_scale(sigma)
         return np.asarray(v, dtype=np.float64) / (1.0 + step / tau**2)
 
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float]:
+        return 0.0, 1.0 / self.effective_scale(sigma) ** 2
+
     def to_pymc(self, name, scale, sigma=None, dims="feature"):
         return pm.Normal(name, mu=0.0, sigma=self.pymc_scale(scale, sigma), dims=dims)
 
@@ -191,11 +249,14 @@ class Laplace(Prior):
     def prox(self, v: np.ndarray, step: float, sigma: float = 1.0) -> np.ndarray:
         return soft_threshold(v, step / self.effective_scale(sigma))
 
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float]:
+        return 1.0 / self.effective_scale(sigma), 0.0
+
     def to_pymc(self, name, scale, sigma=None, dims="feature"):
         return pm.Laplace(name, mu=0.0, b=self.pymc_scale(scale, sigma), dims=dims)
 
 
-def _elastic_net_log_normalizer(a: float, c: float) -> float:
+def elastic_log_normalizer(a: float, c: float) -> float:
     """log of Z = int exp(-a|w| - c w^2/2) dw (a, c >= 0, not both 0)."""
     if c == 0.0:
         return float(np.log(2.0 / a))
@@ -229,27 +290,27 @@ class ElasticNet(Prior):
     def __repr__(self) -> str:
         return f"ElasticNet(scale={self.scale!r}, l1_ratio={self.l1_ratio!r})"
 
-    def _coefs(self, sigma: float = 1.0) -> tuple[float, float]:
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float]:
         lam = 1.0 / self.effective_scale(sigma)
         return lam * self.l1_ratio, lam * (1.0 - self.l1_ratio)
 
     def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
-        a, c = self._coefs(sigma)
+        a, c = self.elastic_coefs(sigma)
         w = np.asarray(w, dtype=np.float64)
-        return float(-self.penalty(w, sigma) - w.size * _elastic_net_log_normalizer(a, c))
+        return float(-self.penalty(w, sigma) - w.size * elastic_log_normalizer(a, c))
 
     def penalty(self, w: np.ndarray, sigma: float = 1.0) -> float:
-        a, c = self._coefs(sigma)
+        a, c = self.elastic_coefs(sigma)
         w = np.asarray(w, dtype=np.float64)
         return float(a * np.sum(np.abs(w)) + 0.5 * c * np.sum(w**2))
 
     def penalty_grad(self, w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
-        a, c = self._coefs(sigma)
+        a, c = self.elastic_coefs(sigma)
         w = np.asarray(w, dtype=np.float64)
         return a * np.sign(w) + c * w
 
     def prox(self, v: np.ndarray, step: float, sigma: float = 1.0) -> np.ndarray:
-        a, c = self._coefs(sigma)
+        a, c = self.elastic_coefs(sigma)
         return soft_threshold(v, step * a) / (1.0 + step * c)
 
     def to_pymc(self, name, scale, sigma=None, dims="feature"):
@@ -373,20 +434,13 @@ class Horseshoe(Prior):
     name = "horseshoe"
     is_smooth = False
     has_map = False
+    collapsible = True
     #: NUTS target acceptance that ``sample_posterior`` uses for this prior's non-centred graph
     #: unless the caller passes ``target_accept``: even non-centred, the posterior of (log lambda_j, log tau)
     #: near w_j = 0 is sharply curved, and the usual 0.8 leaves divergences (measured with
     #: nutpie and PyMC; brms and rstanarm recommend adapt_delta >= 0.99 for horseshoe priors;
     #: 0.995 measured fewer divergences than 0.99 on benchmarks/bench_horseshoe.py)
-    default_target_accept: float = 0.995
-
-    def _no_map(self, what: str) -> MapUndefinedError:
-        return MapUndefinedError(
-            f"{type(self).__name__} has no {what}: its density is unbounded at w = 0 "
-            "(-log p(w) -> -inf as any w_j -> 0), so the MAP does not exist and there is no "
-            "penalized-optimization counterpart. Sample the posterior instead "
-            "(fit_method='sample' / bayesreg.sampling.sample_posterior)."
-        )
+    default_target_accept = 0.995
 
     @staticmethod
     def global_scale(
@@ -450,10 +504,10 @@ class Horseshoe(Prior):
         return -self.logpdf(w, sigma)
 
     def penalty_grad(self, w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
-        raise self._no_map("penalty gradient for MAP solvers")
+        self.require_map("penalty gradient for MAP solvers")
 
     def prox(self, v: np.ndarray, step: float, sigma: float = 1.0) -> np.ndarray:
-        raise self._no_map("proximal operator")
+        self.require_map("proximal operator")
 
     # -- PyMC side -------------------------------------------------------------------------
     @staticmethod
@@ -580,3 +634,22 @@ class RegularizedHorseshoe(Horseshoe):
         c2 = pm.Deterministic(f"{name}_c2", self.slab_scale**2 * c2_aux)
         lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
         return tau * lam_tilde
+
+
+def prior_names() -> tuple[str, ...]:
+    """The names :func:`prior_from_name` accepts, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def prior_from_name(name: str, scale: float = 1.0, **kwargs) -> Prior:
+    """The prior class registered under ``name`` (its ``name`` attribute), built with ``scale``.
+
+    Raises a ValueError naming the valid names when ``name`` is unknown.
+    """
+    cls = _REGISTRY.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(
+            f"The 'prior' parameter must be a str among {list(prior_names())} or a bayesreg "
+            f"Prior. Got {name!r} instead."
+        )
+    return cls(scale, **kwargs)

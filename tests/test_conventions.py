@@ -52,11 +52,11 @@ def generic_map(X, y, prior, likelihood, sigma=1.0):
         if l1:
             u, v = z[:p], z[p : 2 * p]
             a = (
-                prior._coefs(sigma)[0]
+                prior.elastic_coefs(sigma)[0]
                 if isinstance(prior, ElasticNet)
                 else 1 / prior.effective_scale(sigma)
             )
-            c = prior._coefs(sigma)[1] if isinstance(prior, ElasticNet) else 0.0
+            c = prior.elastic_coefs(sigma)[1] if isinstance(prior, ElasticNet) else 0.0
             value += a * np.sum(u + v) + 0.5 * c * np.sum(w**2)
             grad = np.concatenate([gw + a + c * w, -gw + a - c * w, [gb]])
         else:

@@ -66,7 +66,7 @@ def test_gaussian_lipschitz_is_the_hessian_norm(data):
     sigma = 0.6
     Z = np.column_stack([X, np.ones(len(X))])
     hessian = Z.T @ Z / sigma**2
-    L = GaussianLikelihood(sigma=sigma).lipschitz(X, sigma)
+    L = GaussianLikelihood(sigma=sigma).curvature_bound(sigma) * design_lipschitz(X)
     np.testing.assert_allclose(L, np.linalg.eigvalsh(hessian).max(), rtol=1e-12)
     assert design_lipschitz(X, fit_intercept=False) == pytest.approx(np.linalg.norm(X, 2) ** 2)
 
@@ -74,7 +74,7 @@ def test_gaussian_lipschitz_is_the_hessian_norm(data):
 def test_bernoulli_lipschitz_bounds_every_hessian(data, rng):
     X, *_ = data
     Z = np.column_stack([X, np.ones(len(X))])
-    L = BernoulliLikelihood().lipschitz(X)
+    L = BernoulliLikelihood().curvature_bound() * design_lipschitz(X)
     for _ in range(20):
         p = special.expit(Z @ rng.normal(scale=3, size=5))
         hessian = Z.T @ (Z * (p * (1 - p))[:, None])
@@ -96,3 +96,48 @@ def test_bad_sigma_raises():
         GaussianLikelihood(sigma=-1.0)
     with pytest.raises(ValueError, match=r"'sigma' parameter of GaussianLikelihood .*Got 0"):
         GaussianLikelihood(sigma=0)
+
+
+# -- capabilities shared by every likelihood (table-driven: a new likelihood adds a row) ------
+LIKELIHOOD_ROWS = [
+    (GaussianLikelihood(sigma=0.7), lambda rng, n: rng.normal(size=n)),
+    (BernoulliLikelihood(), lambda rng, n: (rng.random(n) < 0.4).astype(float)),
+]
+
+
+@pytest.mark.parametrize("lik,draw_y", LIKELIHOOD_ROWS, ids=lambda r: repr(r)[:30])
+def test_pointwise_logpdf_sums_to_logpdf(lik, draw_y, rng):
+    eta = rng.normal(size=12)
+    y = draw_y(rng, 12)
+    point = lik.pointwise_logpdf(eta, y, 0.7)
+    assert point.shape == (12,)
+    np.testing.assert_allclose(point.sum(), lik.logpdf(eta, y, 0.7), rtol=1e-12)
+
+
+@pytest.mark.parametrize("lik,draw_y", LIKELIHOOD_ROWS, ids=lambda r: repr(r)[:30])
+def test_curvature_is_the_derivative_of_the_gradient(lik, draw_y, rng):
+    eta = rng.normal(size=9)
+    y = draw_y(rng, 9)
+    h = 1e-5
+    fd = (lik.loss_grad(eta + h, y, 0.7) - lik.loss_grad(eta - h, y, 0.7)) / (2 * h)
+    # central differences of a smooth gradient: error O(h^2) ~ 1e-10 plus rounding ~ 1e-11 / h
+    np.testing.assert_allclose(lik.curvature(eta, y, 0.7), fd, rtol=1e-6, atol=1e-7)
+    assert np.all(lik.curvature(eta, y, 0.7) <= lik.curvature_bound(0.7) * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("lik,draw_y", LIKELIHOOD_ROWS, ids=lambda r: repr(r)[:30])
+def test_null_eta_minimizes_the_constant_fit(lik, draw_y, rng):
+    from scipy import optimize
+
+    y = draw_y(rng, 40)
+    best = optimize.minimize_scalar(lambda c: lik.loss(np.full(40, c), y, 0.7), bracket=(-2, 2))
+    assert lik.null_eta(y) == pytest.approx(best.x, abs=1e-5)  # Brent's xtol ~ 1.5e-8 relative
+
+
+def test_name_table_round_trips():
+    from bayesreg.likelihoods import likelihood_from_name, likelihood_names
+
+    for name in likelihood_names():
+        assert likelihood_from_name(name).name == name
+    with pytest.raises(ValueError, match=r"'likelihood' parameter.*'gaussian'"):
+        likelihood_from_name("gausian")

@@ -43,7 +43,7 @@ def penalty_coefs(prior: Prior, sigma: float = 1.0) -> tuple[float, float] | Non
     if isinstance(prior, Laplace):
         return 1.0 / prior.effective_scale(sigma), 0.0
     if isinstance(prior, ElasticNet):
-        return prior._coefs(sigma)
+        return prior.elastic_coefs(sigma)
     return None
 
 

@@ -1,0 +1,108 @@
+"""What each solver, sampler backend, kernel and verification row needs, asked in one way.
+
+Priors and likelihoods declare capabilities (``Prior.has_map``, ``Prior.elastic_coefs``,
+``Prior.collapsible``, ``Likelihood.quadratic``, ``Likelihood.kernel``, ...). A consumer lists
+the :class:`Need` s it has; :func:`unmet` says which is missing (or None) and :func:`require`
+raises one message that names the consumer, the prior, the likelihood and the missing
+capability. Nothing here imports PyMC: it runs before any model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bayesreg.priors import MapUndefinedError
+
+__all__ = [
+    "COLLAPSIBLE_PRIOR",
+    "ELASTIC_PENALTY",
+    "FIXED_SIGMA",
+    "GAUSSIAN_PENALTY",
+    "HAS_MAP",
+    "KERNEL_LIKELIHOOD",
+    "L1_PART",
+    "QUADRATIC_LIKELIHOOD",
+    "SKLEARN_LOSS",
+    "SMOOTH_PRIOR",
+    "MapUndefinedError",
+    "Need",
+    "explain",
+    "require",
+    "unmet",
+]
+
+
+@dataclass(frozen=True)
+class Need:
+    """One capability a consumer needs: a description and a test on (prior, likelihood)."""
+
+    description: str
+    test: Callable[[Any, Any], bool]
+
+    def met(self, prior: Any, likelihood: Any) -> bool:
+        return bool(self.test(prior, likelihood))
+
+
+HAS_MAP = Need("a prior with a MAP (Prior.has_map)", lambda p, lik: p.has_map)
+SMOOTH_PRIOR = Need("a smooth prior (Prior.is_smooth)", lambda p, lik: p.is_smooth)
+ELASTIC_PENALTY = Need(
+    "a penalty of the form a*||w||_1 + c*||w||^2/2 (Prior.elastic_coefs)",
+    lambda p, lik: p.elastic_coefs(1.0) is not None,
+)
+GAUSSIAN_PENALTY = Need(
+    "a Gaussian penalty c*||w||^2/2 (Prior.elastic_coefs with a = 0)",
+    lambda p, lik: (p.elastic_coefs(1.0) or (1.0, 0.0))[0] == 0.0,
+)
+L1_PART = Need(
+    "a penalty with an L1 part (Prior.elastic_coefs with a > 0)",
+    lambda p, lik: (p.elastic_coefs(1.0) or (0.0, 0.0))[0] > 0.0,
+)
+COLLAPSIBLE_PRIOR = Need(
+    "a conditionally Gaussian prior on w (Prior.collapsible)", lambda p, lik: p.collapsible
+)
+QUADRATIC_LIKELIHOOD = Need(
+    "a likelihood quadratic in eta (Likelihood.quadratic)", lambda p, lik: lik.quadratic
+)
+FIXED_SIGMA = Need(
+    "a known noise scale (Likelihood.fixed_sigma)", lambda p, lik: lik.fixed_sigma is not None
+)
+KERNEL_LIKELIHOOD = Need(
+    "a likelihood with a static numba kernel (Likelihood.kernel)",
+    lambda p, lik: lik.kernel is not None,
+)
+SKLEARN_LOSS = Need(
+    "a likelihood with a scikit-learn twin (Likelihood.sklearn_loss)",
+    lambda p, lik: lik.sklearn_loss is not None,
+)
+
+
+def unmet(needs: Iterable[Need], prior: Any, likelihood: Any) -> Need | None:
+    """The first need that (prior, likelihood) does not meet, or None."""
+    for need in needs:
+        if not need.met(prior, likelihood):
+            return need
+    return None
+
+
+def explain(who: str, needs: Iterable[Need], prior: Any, likelihood: Any) -> str | None:
+    """Why ``who`` cannot run (prior, likelihood), as one sentence, or None when it can."""
+    need = unmet(needs, prior, likelihood)
+    if need is None:
+        return None
+    return f"{who} needs {need.description}; {prior!r} with {likelihood!r} does not offer it"
+
+
+def require(who: str, needs: Iterable[Need], prior: Any, likelihood: Any) -> None:
+    """Raise when (prior, likelihood) lacks a capability ``who`` needs.
+
+    A missing MAP raises :class:`~bayesreg.priors.MapUndefinedError` (a ValueError) with the
+    prior's own reason; anything else a ValueError from :func:`explain`.
+    """
+    needs = tuple(needs)
+    if HAS_MAP in needs and not prior.has_map:
+        prior.require_map(f"MAP, which {who} needs")
+    reason = explain(who, needs, prior, likelihood)
+    if reason is not None:
+        raise ValueError(reason + ".")
