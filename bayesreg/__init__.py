@@ -3,73 +3,79 @@
 L2 regularization is a Gaussian prior, L1 a Laplace prior. bayesreg builds those models in PyMC,
 finds their MAP estimates (which equal the penalized solutions), samples the full posteriors and
 shows what the posterior adds.
+
+``import bayesreg`` is fast and changes no global configuration: the public names below load
+their modules on first access (PEP 562), PyMC loads when the first model graph is built, and
+the BLAS link of PyTensor (:func:`configure_blas`) is made then too.
 """
 
-# Before anything compiles: point PyTensor's C BLAS ops at scipy's OpenBLAS (pip-installed
-# PyTensor links none; 1.8x faster sampling). Opt out with BAYESREG_NO_BLAS=1.
-from bayesreg._blas import link_scipy_openblas as _link_scipy_openblas
+from __future__ import annotations
 
-_link_scipy_openblas()
+import importlib
+from typing import Any
 
-from bayesreg.conventions import CONVENTIONS, penalty_to_prior, prior_to_penalty
-from bayesreg.datasets import (
-    Dataset,
-    load_diabetes,
-    make_sparse_classification,
-    make_sparse_regression,
-)
-from bayesreg.diagnostics import Diagnosis, ModelComparison, Problem, compare_models, diagnose
-from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood, Likelihood
-from bayesreg.model import RegressionModel
-from bayesreg.priors import (
-    ElasticNet,
-    Gaussian,
-    Horseshoe,
-    Laplace,
-    MapUndefinedError,
-    Prior,
-    RegularizedHorseshoe,
-)
-from bayesreg.sampling import (
-    ConjugatePosterior,
-    PosteriorPath,
-    conjugate_posterior,
-    posterior_path,
-    sample_posterior,
-)
-from bayesreg.selection import (
-    SelectionResult,
-    compare_selection,
-    full_bayes,
-    kfold_search,
-    mcem_lambda,
-    psis_loo_search,
-    ridge_evidence,
-    validation_search,
-)
-from bayesreg.shrinkage import (
-    ShrinkageSummary,
-    SparsitySummary,
-    effective_degrees_of_freedom,
-    effective_nonzeros,
-    posterior_shrinkage,
-    prior_effective_nonzeros,
-    ridge_shrinkage_factors,
-    scale_mixture_kappa,
-    sparsity_summary,
-)
-from bayesreg.solvers import (
-    ConvergenceWarning,
-    DescentResult,
-    MapEstimate,
-    MapPath,
-    gradient_descent,
-    map_estimate,
-    map_path,
-    ridge_closed_form,
-)
-from bayesreg.verify import VerificationReport, verify
+from bayesreg._blas import configure_blas
+
+#: public name -> the module that defines it (imported on first access)
+_LAZY = {
+    "BayesianLinearRegression": "bayesreg.estimators",
+    "BayesianLogisticRegression": "bayesreg.estimators",
+    "BernoulliLikelihood": "bayesreg.likelihoods",
+    "CONVENTIONS": "bayesreg.conventions",
+    "ConjugatePosterior": "bayesreg.sampling",
+    "ConvergenceWarning": "bayesreg.solvers",
+    "Dataset": "bayesreg.datasets",
+    "DescentResult": "bayesreg.solvers",
+    "Diagnosis": "bayesreg.diagnostics",
+    "ElasticNet": "bayesreg.priors",
+    "Gaussian": "bayesreg.priors",
+    "GaussianLikelihood": "bayesreg.likelihoods",
+    "Horseshoe": "bayesreg.priors",
+    "Laplace": "bayesreg.priors",
+    "Likelihood": "bayesreg.likelihoods",
+    "MapEstimate": "bayesreg.solvers",
+    "MapPath": "bayesreg.solvers",
+    "MapUndefinedError": "bayesreg.priors",
+    "ModelComparison": "bayesreg.diagnostics",
+    "PosteriorPath": "bayesreg.sampling",
+    "Prior": "bayesreg.priors",
+    "Problem": "bayesreg.diagnostics",
+    "RegressionModel": "bayesreg.model",
+    "RegularizedHorseshoe": "bayesreg.priors",
+    "SelectionResult": "bayesreg.selection",
+    "ShrinkageSummary": "bayesreg.shrinkage",
+    "SparsitySummary": "bayesreg.shrinkage",
+    "VerificationReport": "bayesreg.verify",
+    "compare_models": "bayesreg.diagnostics",
+    "compare_selection": "bayesreg.selection",
+    "conjugate_posterior": "bayesreg.sampling",
+    "diagnose": "bayesreg.diagnostics",
+    "effective_degrees_of_freedom": "bayesreg.shrinkage",
+    "effective_nonzeros": "bayesreg.shrinkage",
+    "full_bayes": "bayesreg.selection",
+    "gradient_descent": "bayesreg.solvers",
+    "kfold_search": "bayesreg.selection",
+    "load_diabetes": "bayesreg.datasets",
+    "make_sparse_classification": "bayesreg.datasets",
+    "make_sparse_regression": "bayesreg.datasets",
+    "map_estimate": "bayesreg.solvers",
+    "map_path": "bayesreg.solvers",
+    "mcem_lambda": "bayesreg.selection",
+    "penalty_to_prior": "bayesreg.conventions",
+    "posterior_path": "bayesreg.sampling",
+    "posterior_shrinkage": "bayesreg.shrinkage",
+    "prior_effective_nonzeros": "bayesreg.shrinkage",
+    "prior_to_penalty": "bayesreg.conventions",
+    "psis_loo_search": "bayesreg.selection",
+    "ridge_closed_form": "bayesreg.solvers",
+    "ridge_evidence": "bayesreg.selection",
+    "ridge_shrinkage_factors": "bayesreg.shrinkage",
+    "sample_posterior": "bayesreg.sampling",
+    "scale_mixture_kappa": "bayesreg.shrinkage",
+    "sparsity_summary": "bayesreg.shrinkage",
+    "validation_search": "bayesreg.selection",
+    "verify": "bayesreg.verify",
+}
 
 __version__ = "0.1.0"
 
@@ -105,6 +111,7 @@ __all__ = [
     "__version__",
     "compare_models",
     "compare_selection",
+    "configure_blas",
     "conjugate_posterior",
     "diagnose",
     "effective_degrees_of_freedom",
@@ -133,3 +140,16 @@ __all__ = [
     "validation_search",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bayesreg' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -8,8 +8,9 @@ scipy's wheel ships an LP64 OpenBLAS whose symbols carry a ``scipy_`` prefix
 symbol PyTensor declares and the library exports) and linking that library gives PyTensor a
 real BLAS without installing anything. ``benchmarks/bench_sampling.py`` measures the gain.
 
-``link_scipy_openblas()`` is meant to run at ``import bayesreg``, before the first PyTensor
-compilation. It is cheap after the first time: whether the flags compile, link and run is probed
+``configure_blas()`` runs when bayesreg builds its first model graph, before the first PyTensor
+compilation (``import bayesreg`` itself changes no configuration); call it yourself to give
+PyTensor graphs of your own the same BLAS. It is cheap after the first time: whether the flags compile, link and run is probed
 once (about a second of C compilation) and the verdict is kept in a small JSON file in
 PyTensor's compile directory, keyed by a hash of the flags, the PyTensor version and the
 compiler, so a new scipy, PyTensor or compiler is probed again.
@@ -31,7 +32,7 @@ import tempfile
 
 __all__ = [
     "BLAS_OPT_OUT_ENV",
-    "link_scipy_openblas",
+    "configure_blas",
     "linked_blas_flags",
     "scipy_openblas_ldflags",
 ]
@@ -140,10 +141,11 @@ def _probe(flags: str) -> bool:
         return False
 
 
-def link_scipy_openblas(force: bool = False, *, use_cache: bool = True) -> bool:
+def configure_blas(force: bool = False, *, use_cache: bool = True) -> bool:
     """Point PyTensor's C BLAS ops at scipy's OpenBLAS, unless the user chose otherwise.
 
-    Call it before the first PyTensor compilation (``import bayesreg`` does). It does nothing
+    Call it before the first PyTensor compilation (bayesreg does when it builds its first
+    model graph; repeated calls are free). It does nothing
     and returns False when the environment variable ``BAYESREG_NO_BLAS`` is set to 1, when
     ``blas__ldflags`` is set in ``PYTENSOR_FLAGS`` or a ``.pytensorrc`` (unless ``force``),
     when scipy ships no OpenBLAS, or when a test program does not compile, link and run with
@@ -197,5 +199,5 @@ def _set_flags(flags: str) -> None:
 
 
 def linked_blas_flags() -> str | None:
-    """The flags :func:`link_scipy_openblas` set in this process, or None."""
+    """The flags :func:`configure_blas` set in this process, or None."""
     return _linked

@@ -23,7 +23,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from bayesreg._lazy import lazy_module
+
+# pandas (about 1 s to import) loads when a CSV is read, so --help and argument errors are fast
+pd = lazy_module("pandas")
 
 __all__ = ["InputError", "load_data", "main"]
 

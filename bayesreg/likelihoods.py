@@ -17,11 +17,14 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
 from scipy import special
 
+from bayesreg._lazy import lazy_module
 from bayesreg._validation import check_binary_labels, check_positive
+
+# PyMC and PyTensor load when a model graph is first built (to_pymc), not at import
+pm = lazy_module("pymc")
+pt = lazy_module("pytensor.tensor")
 
 __all__ = [
     "BernoulliLikelihood",

@@ -19,19 +19,21 @@ variables the prior creates) and ``"other"`` (intercept and sigma priors).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pymc as pm
-import pytensor
-import pytensor.tensor as pt
-from pytensor.graph.replace import graph_replace
 from scipy import linalg
 
+from bayesreg._blas import configure_blas
 from bayesreg._validation import check_positive, check_X_y, feature_names_of
 from bayesreg.likelihoods import GaussianLikelihood, Likelihood
 from bayesreg.priors import Prior
+
+if TYPE_CHECKING:  # PyMC and PyTensor load when the first model graph is built, not at import
+    import pymc as pm
+    import pytensor.tensor as pt
 
 __all__ = ["LOGP_TERMS", "ParamLayout", "RegressionModel", "check_model"]
 
@@ -75,6 +77,25 @@ class ParamLayout:
         return np.concatenate(
             [np.ravel(np.asarray(values[n], dtype=np.float64)) for n in self.names]
         )
+
+
+class _Structure:
+    """What models that differ only in their prior scale share (see ``with_prior_scale``).
+
+    The PyMC model and every compiled function read the prior scale from shared variables
+    (``pm.Data("prior_scale")``, the collapsed model's copy, ...), registered here. The scale
+    itself lives in one place, ``RegressionModel.prior``: :meth:`RegressionModel.sync` writes it
+    into every registered variable before a compiled function runs, so no cache can hold a
+    stale copy.
+    """
+
+    def __init__(self) -> None:
+        self.pymc_model: Any = None
+        self.term_rvs: dict[str, list] = {}
+        self.layout: ParamLayout | None = None
+        self.cache: dict[Hashable, Any] = {}
+        self.scale_vars: list[Any] = []
+        self.synced_scale: float | None = None
 
 
 class RegressionModel:
@@ -147,11 +168,80 @@ class RegressionModel:
         self.fit_intercept = bool(fit_intercept)
         self.feature_names = list(names)
         self.n, self.p = n, p
-        self._functions: dict[tuple, Callable] = {}
-        self._build()
+        self._structure = _Structure()
+
+    # -- the shared structure (built lazily) -------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        # compiled functions do not pickle; they are rebuilt on first use after loading
+        state = dict(self.__dict__)
+        state["_structure"] = None
+        state.pop("_bound", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._structure = _Structure()
+
+    @property
+    def pymc_model(self) -> pm.Model:
+        """The PyMC model (built on first use, shared with ``with_prior_scale`` copies)."""
+        if self._structure.pymc_model is None:
+            self._build()
+        self.sync()
+        return self._structure.pymc_model
+
+    @property
+    def layout(self) -> ParamLayout:
+        """Where each value variable lives in the flat vector theta."""
+        if self._structure.layout is None:
+            self._build()
+        return self._structure.layout
+
+    @property
+    def _term_rvs(self) -> dict[str, list]:
+        if self._structure.pymc_model is None:
+            self._build()
+        return self._structure.term_rvs
+
+    @property
+    def _functions(self) -> dict[Hashable, Any]:
+        return self._structure.cache
+
+    def cache(self, key: Hashable, factory: Callable[[], Any]) -> Any:
+        """The object cached under ``key`` for this model's structure, built once by ``factory``.
+
+        Shared by every ``with_prior_scale`` copy: cache only what does not depend on the
+        prior scale (compiled functions that read the shared scale qualify).
+        """
+        store = self._structure.cache
+        if key not in store:
+            store[key] = factory()
+        return store[key]
+
+    def register_prior_scale(self, variable: Any) -> None:
+        """Have :meth:`sync` keep a shared variable equal to the prior scale (e.g. the
+        collapsed sampler's own ``prior_scale`` data)."""
+        self._structure.scale_vars.append(variable)
+        self._structure.synced_scale = None
+        self.sync()
+
+    def sync(self) -> None:
+        """Write this model's prior scale into every registered shared variable (O(1) when
+        they already hold it). Called before any compiled function runs."""
+        st = self._structure
+        scale = float(self.prior.scale)
+        if st.synced_scale != scale:
+            for var in st.scale_vars:
+                var.set_value(np.asarray(scale, dtype=var.dtype))
+            st.synced_scale = scale
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
+        # the first graph of the process links PyTensor's BLAS before anything compiles
+        configure_blas()
+        import pymc as pm
+        import pytensor.tensor as pt
+
         lik = self.likelihood
         coords = {"feature": self.feature_names, "obs": np.arange(self.n)}
         with pm.Model(coords=coords) as m:
@@ -177,9 +267,12 @@ class RegressionModel:
             prior_rvs = [rv for rv in m.free_RVs if rv not in before]
             eta = pt.dot(X, w) + eta
             lik.to_pymc("y_obs", eta, y, sigma, dims="obs")
-        self.pymc_model = m
-        self._term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
-        self.layout = ParamLayout.of(m)
+        st = self._structure
+        st.pymc_model = m
+        st.term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
+        st.layout = ParamLayout.of(m)
+        st.scale_vars.append(scale)
+        st.synced_scale = float(self.prior.scale)
 
     # -- hyperparameters -------------------------------------------------------------------
     @property
@@ -188,14 +281,27 @@ class RegressionModel:
         return self.prior.scale
 
     def set_prior_scale(self, value: float) -> None:
-        """Change the prior scale in place: no rebuild, no recompilation.
+        """Change this model's prior scale in place: no rebuild, no recompilation.
 
-        The compiled functions read the shared ``prior_scale`` variable, so every function
-        already compiled gives values at the new scale.
+        The compiled functions read the shared ``prior_scale`` variable, which :meth:`sync`
+        sets from ``self.prior`` before each use. Library functions that need other scales use
+        :meth:`with_prior_scale` instead and leave the caller's model as it was.
         """
         value = check_positive(value, "prior_scale", "RegressionModel.set_prior_scale")
-        self.pymc_model.set_data("prior_scale", value)
         self.prior = self.prior.with_scale(value)
+        self.sync()
+
+    def with_prior_scale(self, value: float) -> RegressionModel:
+        """A model equal to this one but for the prior scale, sharing every compiled function.
+
+        No rebuild and no recompilation; this model is not changed.
+        """
+        value = check_positive(value, "prior_scale", "RegressionModel.with_prior_scale")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_bound", None)
+        new.prior = self.prior.with_scale(value)
+        return new
 
     @property
     def sigma_known(self) -> float | None:
@@ -208,7 +314,25 @@ class RegressionModel:
         ip = self.pymc_model.initial_point()
         return self.layout.pack(ip)
 
+    def _synced(self, key: Hashable) -> Callable:
+        """The shared function ``key`` bound to this model: it runs at this model's prior
+        scale (see :meth:`sync`). One wrapper per model and key."""
+        bound = self.__dict__.setdefault("_bound", {})
+        if key not in bound:
+            fn = self._structure.cache[key]
+
+            def call(th, _fn=fn, _model=self):
+                _model.sync()
+                return _fn(th)
+
+            call.compiled = fn.compiled  # exposed so tests can check it is never rebuilt
+            bound[key] = call
+        return bound[key]
+
     def _theta_graph(self, terms: Iterable[str], jacobian: bool):
+        import pytensor.tensor as pt
+        from pytensor.graph.replace import graph_replace
+
         terms = tuple(terms)
         unknown = set(terms) - set(LOGP_TERMS)
         if unknown:
@@ -238,6 +362,9 @@ class RegressionModel:
         """
         key = ("dlogp", tuple(sorted(terms)), bool(jacobian))
         if key not in self._functions:
+            import pytensor
+            import pytensor.tensor as pt
+
             theta, logp = self._theta_graph(terms, jacobian)
             grad = pt.grad(logp, theta, disconnected_inputs="ignore")
             fn = pytensor.function([theta], [logp, grad], on_unused_input="ignore")
@@ -246,9 +373,9 @@ class RegressionModel:
                 value, g = _fn(np.asarray(th, dtype=np.float64))
                 return float(value), np.asarray(g)
 
-            logp_dlogp.compiled = fn  # exposed so tests can check it is never rebuilt
+            logp_dlogp.compiled = fn
             self._functions[key] = logp_dlogp
-        return self._functions[key]
+        return self._synced(key)
 
     def logp_function(
         self, terms: Iterable[str] = LOGP_TERMS, jacobian: bool = True
@@ -256,6 +383,8 @@ class RegressionModel:
         """Compiled ``theta -> logp`` (no gradient); cached like :meth:`logp_dlogp_function`."""
         key = ("logp", tuple(sorted(terms)), bool(jacobian))
         if key not in self._functions:
+            import pytensor
+
             theta, logp = self._theta_graph(terms, jacobian)
             fn = pytensor.function([theta], logp, on_unused_input="ignore")
 
@@ -264,7 +393,7 @@ class RegressionModel:
 
             logp_only.compiled = fn
             self._functions[key] = logp_only
-        return self._functions[key]
+        return self._synced(key)
 
     # -- the sampling graph: the same log posterior, written for speed ---------------------
     def _sufficient_statistics(self) -> dict[str, np.ndarray]:
@@ -316,9 +445,12 @@ class RegressionModel:
         compiled C code does not depend on the data and PyTensor's disk cache serves every
         model. Otherwise (Bernoulli, p >= n) it is the model's own log posterior.
         """
-        graph = getattr(self, "_sampling_logp_graph", None)
-        if graph is not None:
-            return graph
+        return self.cache("sampling_logp", self._build_sampling_logp)
+
+    def _build_sampling_logp(self) -> pt.TensorVariable:
+        import pytensor
+        import pytensor.tensor as pt
+
         m = self.pymc_model
         if not self.uses_sufficient_statistics:
             graph = m.logp(jacobian=True, sum=True)
@@ -344,9 +476,7 @@ class RegressionModel:
                 - sse / (2.0 * pt.sqr(sigma))
             )
             graph = rest + loglik
-        graph = pt.cast(pt.as_tensor_variable(graph), "float64")
-        self._sampling_logp_graph = graph
-        return graph
+        return pt.cast(pt.as_tensor_variable(graph), "float64")
 
     def sampling_logp_dlogp_function(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         """Compiled ``theta -> (logp, dlogp/dtheta)`` of :meth:`sampling_logp`; cached.
@@ -357,6 +487,10 @@ class RegressionModel:
         """
         key = ("sampling_dlogp",)
         if key not in self._functions:
+            import pytensor
+            import pytensor.tensor as pt
+            from pytensor.graph.replace import graph_replace
+
             m = self.pymc_model
             theta = pt.dvector("theta")
             replacements = {
@@ -374,7 +508,7 @@ class RegressionModel:
 
             logp_dlogp.compiled = fn
             self._functions[key] = logp_dlogp
-        return self._functions[key]
+        return self._synced(key)
 
     # -- conversions between theta and (w, intercept, sigma) --------------------------------
     def params_from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray | float]:

@@ -82,12 +82,6 @@ import pandas as pd
 import xarray as xr
 from scipy import linalg
 
-# the BLAS linking lives in bayesreg._blas; these names stay importable from here
-from bayesreg._blas import (  # noqa: F401
-    _user_set_blas_flags,
-    link_scipy_openblas,
-    scipy_openblas_ldflags,
-)
 from bayesreg._validation import (
     check_choice,
     check_finite_array,
@@ -106,7 +100,6 @@ __all__ = [
     "ConjugatePosterior",
     "PosteriorPath",
     "conjugate_posterior",
-    "link_scipy_openblas",
     "posterior_path",
     "sample_posterior",
 ]

@@ -20,7 +20,7 @@ included (first call on a new model) and excluded (second call of the same compi
 PyMC's own ``sampling_time`` for the plain baseline).
 
 BLAS: ``import bayesreg`` is meant to link PyTensor to scipy's OpenBLAS
-(``bayesreg._blas.link_scipy_openblas``); this script makes the same call first, so the plain
+(``bayesreg._blas.configure_blas``); this script makes the same call first, so the plain
 ``pm.sample`` baseline gets the BLAS too (the conservative comparison). The BLAS part shows what
 the link is worth on its own.
 """
@@ -45,9 +45,9 @@ def _link_blas() -> str:
     """What ``import bayesreg`` does (or will do): link scipy's OpenBLAS, unless opted out."""
     global _LINKED
     if _LINKED is None:
-        from bayesreg._blas import link_scipy_openblas
+        from bayesreg._blas import configure_blas
 
-        _LINKED = "scipy OpenBLAS linked" if link_scipy_openblas() else "no BLAS linked"
+        _LINKED = "scipy OpenBLAS linked" if configure_blas() else "no BLAS linked"
     return _LINKED
 
 
@@ -310,7 +310,7 @@ if mode != "none":
     spec.loader.exec_module(blas)
     import pytensor, scipy.linalg  # imported by bayesreg anyway: not the link's cost
     t0 = time.perf_counter()
-    assert blas.link_scipy_openblas(use_cache=(mode == "cached"))
+    assert blas.configure_blas(use_cache=(mode == "cached"))
     t_link = time.perf_counter() - t0
 import bayesreg
 t_import = time.perf_counter() - t_start

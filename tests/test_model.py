@@ -147,3 +147,37 @@ def test_params_round_trip(rng):
     par = model.params_from_theta(theta)
     np.testing.assert_allclose(par["w"], [1.0, 2.0, 3.0])
     assert par["intercept"] == 0.5 and par["sigma"] == pytest.approx(2.0)
+
+
+def test_with_prior_scale_shares_compiled_functions_and_leaves_the_model_alone(rng):
+    X = rng.normal(size=(30, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=30)
+    model = RegressionModel(X, y, Gaussian(1.0), GaussianLikelihood(sigma=1.0))
+    theta = model.initial_point() + 0.3
+    f = model.logp_dlogp_function()
+    other = model.with_prior_scale(0.1)
+    g = other.logp_dlogp_function()
+    assert g.compiled is f.compiled  # one compilation for both scales
+    assert model.prior.scale == 1.0 and other.prior.scale == 0.1
+    # alternate calls: each runs at its own scale (no stale shared value)
+    for _ in range(2):
+        lp_f, lp_g = f(theta)[0], g(theta)[0]
+        w = theta[model.layout.slices["w"]]
+        # the prior term differs by -||w||^2/2 (1/0.1^2 - 1) - p log(0.1)
+        expected = -0.5 * np.sum(w**2) * (1 / 0.1**2 - 1.0) - 3 * np.log(0.1)
+        np.testing.assert_allclose(lp_g - lp_f, expected, rtol=1e-12)
+
+
+def test_model_pickles_and_rebuilds_its_functions(rng):
+    import pickle
+
+    X = rng.normal(size=(20, 2))
+    y = X[:, 0] + rng.normal(size=20)
+    model = RegressionModel(X, y, Laplace(0.7))
+    theta = model.initial_point() + 0.2
+    before = model.logp_dlogp_function()(theta)
+    clone = pickle.loads(pickle.dumps(model))
+    after = clone.logp_dlogp_function()(theta)
+    assert after[0] == pytest.approx(before[0], rel=1e-14)
+    np.testing.assert_allclose(after[1], before[1], rtol=1e-14)
+    assert clone.prior == model.prior and clone.feature_names == model.feature_names

@@ -332,7 +332,7 @@ def test_scipy_openblas_flags_compile_and_run():
 
     from pytensor.link.c.cmodule import try_blas_flag
 
-    from bayesreg.sampling import _user_set_blas_flags, scipy_openblas_ldflags
+    from bayesreg._blas import _user_set_blas_flags, scipy_openblas_ldflags
 
     flags = scipy_openblas_ldflags()
     if not flags:
@@ -523,40 +523,40 @@ def test_blas_opt_out(fresh_blas, monkeypatch):
     blas, probes, set_to, _ = fresh_blas
     for value in ("1", "true", "YES"):
         monkeypatch.setenv("BAYESREG_NO_BLAS", value)
-        assert blas.link_scipy_openblas() is False
+        assert blas.configure_blas() is False
     assert probes == [] and set_to == []
     monkeypatch.setenv("BAYESREG_NO_BLAS", "0")  # "0" means: do link
-    assert blas.link_scipy_openblas() is True
+    assert blas.configure_blas() is True
 
 
 def test_blas_probe_verdict_is_cached(fresh_blas, monkeypatch):
     import pytensor
 
     blas, probes, set_to, path = fresh_blas
-    assert blas.link_scipy_openblas() is True
+    assert blas.configure_blas() is True
     assert len(probes) == 1 and set_to == probes and blas.linked_blas_flags() == probes[0]
     verdicts = json.loads(path.read_text())
     assert list(verdicts.values()) == [True]
     # a new process (no link yet) reads the verdict instead of compiling the probe
     monkeypatch.setattr(blas, "_linked", None)
-    assert blas.link_scipy_openblas() is True and len(probes) == 1
+    assert blas.configure_blas() is True and len(probes) == 1
     # use_cache=False probes again; a new PyTensor version is a new key, so it probes too
     monkeypatch.setattr(blas, "_linked", None)
-    assert blas.link_scipy_openblas(use_cache=False) is True and len(probes) == 2
+    assert blas.configure_blas(use_cache=False) is True and len(probes) == 2
     monkeypatch.setattr(blas, "_linked", None)
     monkeypatch.setattr(pytensor, "__version__", "0.0.test")
-    assert blas.link_scipy_openblas() is True and len(probes) == 3
+    assert blas.configure_blas() is True and len(probes) == 3
     assert len(json.loads(path.read_text())) == 2
     # a cached failure is believed: no probe, no flags
     key = blas._probe_key(probes[0])
     path.write_text(json.dumps({key: False}))
     monkeypatch.setattr(blas, "_linked", None)
     n_set = len(set_to)
-    assert blas.link_scipy_openblas() is False and len(probes) == 3 and len(set_to) == n_set
+    assert blas.configure_blas() is False and len(probes) == 3 and len(set_to) == n_set
 
 
 def test_blas_respects_user_flags(fresh_blas, monkeypatch):
     blas, _probes, set_to, _ = fresh_blas
     monkeypatch.setattr(blas, "_user_set_blas_flags", lambda: True)
-    assert blas.link_scipy_openblas() is False and set_to == []
-    assert blas.link_scipy_openblas(force=True) is True and len(set_to) == 1
+    assert blas.configure_blas() is False and set_to == []
+    assert blas.configure_blas(force=True) is True and len(set_to) == 1
