@@ -66,6 +66,8 @@ class Likelihood(ABC):
     kernel: ClassVar[str | None] = None
     #: scikit-learn loss with the same MAP ("squared_error", "log_loss"), or None
     sklearn_loss: ClassVar[str | None] = None
+    #: dtype of the observed data in the PyMC graph (integers for discrete targets)
+    observed_dtype: ClassVar[str] = "float64"
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -89,6 +91,11 @@ class Likelihood(ABC):
     def check_y(self, y: np.ndarray) -> np.ndarray:
         """Validate the target for this likelihood (hook for subclasses)."""
         return y
+
+    def dlogpdf_dlogsigma(self, eta: np.ndarray, y: np.ndarray, sigma: float) -> float:
+        """d logpdf(eta, y, sigma) / d log(sigma), the full normalized log-likelihood's
+        derivative (for the sigma block of the MAP solvers); only when ``has_sigma``."""
+        raise ValueError(f"{self!r} has no noise scale sigma.")
 
     def null_eta(self, y: np.ndarray) -> float:
         """The constant linear predictor that minimizes J0 (the intercept-only fit's start)."""
@@ -199,6 +206,10 @@ class GaussianLikelihood(Likelihood):
     def curvature(self, eta, y, sigma=1.0):
         return np.full(np.shape(eta), 1.0 / sigma**2)
 
+    def dlogpdf_dlogsigma(self, eta, y, sigma):
+        # logpdf = -SSE / (2 sigma^2) - n log sigma + const
+        return float(2.0 * self.loss(eta, y, sigma) - np.size(y))
+
     def pointwise_logpdf(self, eta, y, sigma=1.0):
         r = np.asarray(y, dtype=np.float64) - np.asarray(eta, dtype=np.float64)
         return -0.5 * (r / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
@@ -218,6 +229,7 @@ class BernoulliLikelihood(Likelihood):
     name = "bernoulli"
     kernel = "bernoulli"
     sklearn_loss = "log_loss"
+    observed_dtype = "int64"
 
     def __repr__(self) -> str:
         return "BernoulliLikelihood()"

@@ -154,10 +154,10 @@ class RegressionModel:
             raise ValueError(f"feature_names has {len(names)} names but X has {p} columns.")
         if len(set(names)) != p:
             raise ValueError(f"feature_names must be unique; got {names}.")
-        if prior.scale_by_sigma and not isinstance(likelihood, GaussianLikelihood):
+        if prior.scale_by_sigma and not likelihood.has_sigma:
             raise ValueError(
-                f"{prior!r} has scale_by_sigma=True, which needs a GaussianLikelihood (sigma); "
-                f"got {likelihood!r}."
+                f"{prior!r} has scale_by_sigma=True, which needs a likelihood with a noise scale "
+                f"sigma (e.g. GaussianLikelihood); got {likelihood!r}."
             )
         X_arr.setflags(write=False)
         y_arr.setflags(write=False)
@@ -246,17 +246,16 @@ class RegressionModel:
         coords = {"feature": self.feature_names, "obs": np.arange(self.n)}
         with pm.Model(coords=coords) as m:
             X = pm.Data("X", self.X, dims=("obs", "feature"))
-            y_obs_data = self.y.astype(np.int64) if lik.name == "bernoulli" else self.y
+            y_obs_data = self.y.astype(lik.observed_dtype)
             y = pm.Data("y", y_obs_data, dims="obs")
             scale = pm.Data("prior_scale", self.prior.scale)
             sigma = None
             other_rvs = []
-            if isinstance(lik, GaussianLikelihood):
-                if lik.sigma is None:
-                    sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(self.y))
-                    other_rvs.append(sigma)
-                else:
-                    sigma = pm.Data("noise_sigma", lik.sigma)
+            if lik.estimates_sigma:
+                sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(self.y))
+                other_rvs.append(sigma)
+            elif lik.has_sigma:
+                sigma = pm.Data("noise_sigma", lik.fixed_sigma)
             eta = 0.0
             if self.fit_intercept:
                 intercept = pm.Flat("intercept")
@@ -306,7 +305,7 @@ class RegressionModel:
     @property
     def sigma_known(self) -> float | None:
         """The known noise sd, or None when sigma is estimated (or not applicable)."""
-        return getattr(self.likelihood, "sigma", None)
+        return self.likelihood.fixed_sigma
 
     # -- compiled functions ----------------------------------------------------------------
     def initial_point(self) -> np.ndarray:
@@ -425,7 +424,7 @@ class RegressionModel:
         True for a Gaussian likelihood with p < n: the O(p^2) form is then cheaper than the
         O(n p) one.
         """
-        return isinstance(self.likelihood, GaussianLikelihood) and self.p < self.n
+        return self.likelihood.quadratic and self.p < self.n
 
     def sampling_logp(self) -> pt.TensorVariable:
         """The full log posterior (log-Jacobians included) for samplers, built once.

@@ -141,3 +141,14 @@ def test_name_table_round_trips():
         assert likelihood_from_name(name).name == name
     with pytest.raises(ValueError, match=r"'likelihood' parameter.*'gaussian'"):
         likelihood_from_name("gausian")
+
+
+@pytest.mark.parametrize(
+    "lik", [row[0] for row in LIKELIHOOD_ROWS if row[0].has_sigma], ids=lambda r: repr(r)[:30]
+)
+def test_dlogpdf_dlogsigma_matches_finite_differences(lik, rng):
+    eta, y = rng.normal(size=15), rng.normal(size=15)
+    h = 1e-6
+    fd = (lik.logpdf(eta, y, np.exp(0.3 + h)) - lik.logpdf(eta, y, np.exp(0.3 - h))) / (2 * h)
+    # central differences: O(h^2) truncation plus ~1e-16 * |logpdf| / h rounding ~ 1e-9
+    assert lik.dlogpdf_dlogsigma(eta, y, np.exp(0.3)) == pytest.approx(fd, rel=1e-7, abs=1e-7)
