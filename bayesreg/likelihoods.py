@@ -30,6 +30,7 @@ __all__ = [
     "BernoulliLikelihood",
     "GaussianLikelihood",
     "Likelihood",
+    "ScaleLikelihood",
     "design_lipschitz",
     "likelihood_from_name",
     "likelihood_names",
@@ -138,13 +139,13 @@ class Likelihood(ABC):
         """The observed random variable, inside the current ``pm.Model`` context."""
 
 
-class GaussianLikelihood(Likelihood):
-    """y_i ~ N(eta_i, sigma^2): squared-error loss ``SSE / (2 sigma^2)``.
+class ScaleLikelihood(Likelihood):
+    """A likelihood with a noise scale sigma: known, or estimated with a HalfNormal prior.
 
     Parameters
     ----------
     sigma : float or None, default None
-        Known noise sd. ``None`` means sigma is estimated with the weakly informative prior
+        Known noise scale. ``None`` means sigma is estimated with the weakly informative prior
         ``sigma ~ HalfNormal(sigma_prior_scale)``.
     sigma_prior_scale : float or None, default None
         Scale of the half-normal prior on sigma when it is estimated. ``None`` means
@@ -152,35 +153,36 @@ class GaussianLikelihood(Likelihood):
         it puts prior mass on any noise level up to a few times the spread of y.
     """
 
-    name = "gaussian"
     has_sigma = True
-    quadratic = True
-    kernel = "gaussian"
-    sklearn_loss = "squared_error"
 
     def __init__(self, sigma: float | None = None, *, sigma_prior_scale: float | None = None):
-        self.sigma = None if sigma is None else check_positive(sigma, "sigma", "GaussianLikelihood")
+        owner = type(self).__name__
+        self.sigma = None if sigma is None else check_positive(sigma, "sigma", owner)
         self.sigma_prior_scale = (
             None
             if sigma_prior_scale is None
-            else check_positive(sigma_prior_scale, "sigma_prior_scale", "GaussianLikelihood")
+            else check_positive(sigma_prior_scale, "sigma_prior_scale", owner)
         )
 
     @property
     def fixed_sigma(self) -> float | None:
         return self.sigma
 
+    def _repr_args(self) -> list[str]:
+        """Constructor arguments shown by repr, beyond sigma (subclasses extend)."""
+        return []
+
     def __repr__(self) -> str:
-        args = [] if self.sigma is None else [f"sigma={self.sigma!r}"]
+        args = self._repr_args() + ([] if self.sigma is None else [f"sigma={self.sigma!r}"])
         if self.sigma_prior_scale is not None:
             args.append(f"sigma_prior_scale={self.sigma_prior_scale!r}")
-        return f"GaussianLikelihood({', '.join(args)})"
+        return f"{type(self).__name__}({', '.join(args)})"
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self.sigma, self.sigma_prior_scale))
+        return hash((type(self).__name__, *sorted(self.__dict__.items())))
 
     def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
         """The half-normal scale of sigma's prior for target y."""
@@ -188,6 +190,23 @@ class GaussianLikelihood(Likelihood):
             return self.sigma_prior_scale
         sd = float(np.std(y))
         return 2.5 * sd if sd > 0 else 1.0
+
+
+class GaussianLikelihood(ScaleLikelihood):
+    """y_i ~ N(eta_i, sigma^2): squared-error loss ``SSE / (2 sigma^2)``.
+
+    Parameters
+    ----------
+    sigma : float or None, default None
+        Known noise sd; ``None``: estimated (see :class:`ScaleLikelihood`).
+    sigma_prior_scale : float or None, default None
+        HalfNormal scale of sigma's prior; ``None``: ``2.5 * sd(y)``.
+    """
+
+    name = "gaussian"
+    quadratic = True
+    kernel = "gaussian"
+    sklearn_loss = "squared_error"
 
     def loss(self, eta, y, sigma=1.0):
         r = np.asarray(y, dtype=np.float64) - np.asarray(eta, dtype=np.float64)

@@ -156,8 +156,8 @@ class RegressionModel:
             raise ValueError(f"feature_names must be unique; got {names}.")
         if prior.scale_by_sigma and not likelihood.has_sigma:
             raise ValueError(
-                f"{prior!r} has scale_by_sigma=True, which needs a likelihood with a noise scale "
-                f"sigma (e.g. GaussianLikelihood); got {likelihood!r}."
+                f"{prior!r} has scale_by_sigma=True, which needs a GaussianLikelihood or another "
+                f"likelihood with a noise scale sigma (Likelihood.has_sigma); got {likelihood!r}."
             )
         X_arr.setflags(write=False)
         y_arr.setflags(write=False)
