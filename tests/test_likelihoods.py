@@ -152,3 +152,19 @@ def test_dlogpdf_dlogsigma_matches_finite_differences(lik, rng):
     fd = (lik.logpdf(eta, y, np.exp(0.3 + h)) - lik.logpdf(eta, y, np.exp(0.3 - h))) / (2 * h)
     # central differences: O(h^2) truncation plus ~1e-16 * |logpdf| / h rounding ~ 1e-9
     assert lik.dlogpdf_dlogsigma(eta, y, np.exp(0.3)) == pytest.approx(fd, rel=1e-7, abs=1e-7)
+
+
+@pytest.mark.parametrize("lik,draw_y", LIKELIHOOD_ROWS, ids=lambda r: repr(r)[:30])
+def test_compiled_graph_equals_numpy_logpdf(lik, draw_y, rng):
+    """The PyMC observed variable (to_pymc) and the numpy logpdf are the same density."""
+    from bayesreg import Gaussian, RegressionModel
+
+    X = rng.normal(size=(20, 2))
+    y = draw_y(rng, 20)
+    model = RegressionModel(X, y, Gaussian(1.0), lik)
+    w, b = np.array([0.4, -0.3]), 0.2
+    sigma = lik.fixed_sigma if lik.has_sigma else 1.0
+    theta = model.theta_from_params(w, b, sigma if lik.estimates_sigma else None)
+    graph = model.logp_function(["data"])(theta)
+    # float64 sums of 20 terms: agreement to rounding
+    assert graph == pytest.approx(lik.logpdf(X @ w + b, y, sigma), rel=1e-12)
