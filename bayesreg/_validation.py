@@ -77,14 +77,40 @@ def check_choice(value: object, name: str, allowed: Iterable[str]) -> str:
     return str(value)
 
 
-def check_finite_array(a: object, name: str, ndim: int | None = None) -> np.ndarray:
-    """Return a float64 copy of ``a``; raise on wrong ndim, empty input, NaN or inf."""
+#: above this magnitude squared sums overflow float64 (1e154^2 ~ 1e308): rescale the data
+_MAX_MAGNITUDE = 1e150
+
+
+def _numeric_hint(a: object) -> str:
+    """What to do with an input that numpy cannot turn into float64."""
+    if hasattr(a, "toarray") or type(a).__module__.startswith("scipy.sparse"):
+        return " Sparse matrices are not supported: convert with .toarray()."
+    if hasattr(a, "isna"):  # pandas: nullable columns hold pd.NA
+        return " Missing values (pd.NA) are not allowed: impute or drop them first."
+    return ""
+
+
+def _as_float_array(a: object, name: str) -> np.ndarray:
+    if hasattr(a, "toarray") or type(a).__module__.startswith("scipy.sparse"):
+        raise ValueError(f"{name} must be a dense numeric array.{_numeric_hint(a)}")
+    if np.iscomplexobj(a):
+        raise ValueError(
+            f"{name} must be real-valued; got complex values (dtype {np.asarray(a).dtype}). "
+            "Pass the real part explicitly (np.real) if that is what you mean."
+        )
     try:
-        arr = np.array(a, dtype=np.float64, copy=True)
+        return np.array(a, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"{name} must be numeric (convertible to float64); got {type(a).__name__}: {exc}"
+            f"{name} must be numeric (convertible to float64); got {type(a).__name__}: {exc}."
+            f"{_numeric_hint(a)}"
         ) from exc
+
+
+def check_finite_array(a: object, name: str, ndim: int | None = None) -> np.ndarray:
+    """Return a float64 copy of ``a``; raise on wrong ndim, empty input, NaN or inf, complex
+    or sparse input, and magnitudes whose squares overflow."""
+    arr = _as_float_array(a, name)
     if ndim is not None and arr.ndim != ndim:
         hint = ""
         if ndim == 2 and arr.ndim == 1:
@@ -108,6 +134,12 @@ def check_finite_array(a: object, name: str, ndim: int | None = None) -> np.ndar
             f"Input {name} contains {kind} (first at index {tuple(int(i) for i in bad)}); "
             "all values must be finite. Drop or impute those rows first."
         )
+    top = float(np.max(np.abs(arr)))
+    if top > _MAX_MAGNITUDE:
+        raise ValueError(
+            f"{name} has values up to {top:.3g} in magnitude; sums of squares overflow above "
+            f"{_MAX_MAGNITUDE:.0e}. Rescale {name} (e.g. divide by {top:.0e}) first."
+        )
     return arr
 
 
@@ -116,7 +148,14 @@ def feature_names_of(X: object) -> list[str] | None:
     columns = getattr(X, "columns", None)
     if columns is None:
         return None
-    return [str(c) for c in columns]
+    names = [str(c) for c in columns]
+    if len(set(names)) != len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise ValueError(
+            f"X has duplicated column names {dup}; feature names must be unique. Rename the "
+            "columns (e.g. df.columns = [...]) first."
+        )
+    return names
 
 
 def check_X_y(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +184,13 @@ def check_binary_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
         raise ValueError(
             f"The Bernoulli likelihood needs labels {name} in {{0, 1}}; got values "
             f"{shown.tolist()} among {values.size} unique labels. Encode the classes as 0/1 first."
+        )
+    if values.size < 2:
+        # one class only: the likelihood increases without bound as the intercept -> +-inf,
+        # so there is no MAP and the posterior of the intercept is improper (flat prior)
+        raise ValueError(
+            f"The Bernoulli likelihood needs both classes in {name}; every label is "
+            f"{values[0]:g}. With a single class the intercept's MAP is at infinity."
         )
     return y
 

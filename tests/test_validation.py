@@ -145,3 +145,48 @@ def test_datasets_reject_bad_arguments():
         ValueError, match=r"'noise_sd' parameter of make_sparse_regression .* Got -1"
     ):
         make_sparse_regression(noise_sd=-1)
+
+
+# -- issue 11: bad input gets a clear error naming the argument ------------------------------
+def test_complex_input_is_refused(Xy):
+    X, y = Xy
+    with pytest.raises(ValueError, match="X must be real-valued"):
+        RegressionModel(X + 1j, y, Laplace(1.0))
+    with pytest.raises(ValueError, match="y must be real-valued"):
+        RegressionModel(X, y + 0j * 1j + 1j, Laplace(1.0))
+
+
+def test_sparse_and_missing_inputs_get_a_hint(Xy):
+    import pandas as pd
+    from scipy import sparse
+
+    X, y = Xy
+    with pytest.raises(ValueError, match=r"X must be a dense.*\.toarray\(\)"):
+        RegressionModel(sparse.csr_matrix(X), y, Laplace(1.0))
+    frame = pd.DataFrame(X).astype("Float64")
+    frame.iloc[0, 0] = pd.NA
+    with pytest.raises(ValueError, match=r"pd\.NA.*impute or drop"):
+        RegressionModel(frame, y, Laplace(1.0))
+
+
+def test_duplicated_column_names_are_refused(Xy):
+    import pandas as pd
+
+    X, y = Xy
+    frame = pd.DataFrame(X, columns=["a"] * X.shape[1])
+    with pytest.raises(ValueError, match=r"duplicated column names \['a'\]"):
+        RegressionModel(frame, y, Laplace(1.0))
+
+
+def test_overflowing_magnitudes_name_the_argument(Xy):
+    X, y = Xy
+    with pytest.raises(ValueError, match=r"X has values up to [0-9.]+e\+200.*Rescale X"):
+        RegressionModel(X * 1e200, y, Laplace(1.0))
+    with pytest.raises(ValueError, match=r"y has values up to [0-9.]+e\+200.*Rescale y"):
+        RegressionModel(X, y * 1e200 + 1e200, Laplace(1.0))
+
+
+def test_single_class_labels_are_refused(Xy):
+    X, _ = Xy
+    with pytest.raises(ValueError, match="needs both classes in y; every label is 1"):
+        RegressionModel(X, np.ones(len(X)), Laplace(1.0), BernoulliLikelihood())

@@ -1,0 +1,103 @@
+"""The package's layers (docs/architecture.md): a module imports only from lower layers.
+
+Every import of a bayesreg module counts, at module level or inside a function (a lazy import
+that goes up the layers is still a dependency). Modules of one package (``solvers.*``,
+``sampling.*``) may import each other. A new module must be given a layer here and in the
+architecture document.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1] / "bayesreg"
+
+#: component -> layer; a component is a top-level module or subpackage of bayesreg
+LAYERS = {
+    "_lazy": 0,
+    "_validation": 0,
+    "_results": 0,
+    "_blas": 0,
+    "_arviz": 0,
+    "priors": 1,
+    "likelihoods": 1,
+    "_capabilities": 2,
+    "conventions": 2,
+    "datasets": 2,
+    "_fastlogp": 2,
+    "model": 3,
+    "diagnostics": 3,
+    "collapsed": 4,
+    "solvers": 5,
+    "sampling": 5,
+    "gibbs": 5,
+    "paths": 6,
+    "shrinkage": 6,
+    "verify": 6,
+    "selection": 7,
+    "estimators": 8,
+    "plotting": 8,
+    "report": 9,
+    "cli": 10,
+    "__main__": 11,
+}
+
+
+def _component(dotted: str) -> str:
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else ""  # "" = the package root, bayesreg/__init__
+
+
+def _modules() -> list[tuple[str, pathlib.Path]]:
+    out = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT.parent).with_suffix("")
+        dotted = ".".join(rel.parts).removesuffix(".__init__")
+        out.append((dotted, path))
+    return out
+
+
+def _imports(path: pathlib.Path, dotted: str) -> set[str]:
+    found = set()
+    package = dotted if path.name == "__init__.py" else dotted.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:  # relative import: resolve against this module's package
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                name = f"{base}.{node.module}" if node.module else base
+            else:
+                name = node.module or ""
+            if name.startswith("bayesreg"):
+                found.add(name)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("bayesreg")}
+    return found
+
+
+def test_every_module_has_a_layer():
+    missing = {_component(d) for d, _ in _modules() if d != "bayesreg"} - set(LAYERS)
+    assert not missing, f"give these modules a layer in LAYERS and docs/architecture.md: {missing}"
+
+
+@pytest.mark.parametrize("dotted,path", _modules(), ids=lambda v: str(v).split("/")[-1])
+def test_imports_go_down_the_layers(dotted, path):
+    if dotted == "bayesreg":
+        return  # the root re-exports everything (lazily)
+    here = _component(dotted)
+    bad = []
+    for target in sorted(_imports(path, dotted)):
+        there = _component(target)
+        if there == here:
+            continue  # within one component (a package's own modules)
+        if there == "" or LAYERS.get(there, 99) >= LAYERS[here]:
+            bad.append(target)
+    assert not bad, f"{dotted} (layer {LAYERS[here]}) imports {bad} from its layer or above"
+
+
+def test_architecture_document_lists_every_component():
+    text = (ROOT.parent / "docs" / "architecture.md").read_text()
+    missing = [c for c in LAYERS if c != "__main__" and f"`{c}" not in text]
+    assert not missing, f"docs/architecture.md does not describe {missing}"
