@@ -606,9 +606,10 @@ def write_report(
 ) -> tuple[str, str]:
     """Write ``out_dir/index.html`` and ``out_dir/report.json``; return their paths.
 
-    Atomic per file and as a pair: both are written into a temporary folder next to
-    ``out_dir`` (same file system) and then moved into place with ``os.replace``, so a failure
-    while rendering leaves the previous report (or nothing) in ``out_dir``, never half a file.
+    Both files are rendered and written in full into a temporary folder next to ``out_dir``
+    (the same file system) before either is moved into place with ``os.replace`` (atomic per
+    file): a failure while rendering or writing leaves the previous report (or nothing) in
+    ``out_dir``, never a truncated file, and no temporary folder behind.
     """
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
