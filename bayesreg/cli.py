@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from bayesreg._lazy import lazy_module
+from bayesreg.likelihoods import likelihood_from_name, likelihood_names
+from bayesreg.report import PRIOR_CHOICES
 
 # pandas (about 1 s to import) loads when a CSV is read, so --help and argument errors are fast
 pd = lazy_module("pandas")
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="comma-separated feature columns (default: all others)",
         )
         g.add_argument(
-            "--likelihood", choices=("auto", "gaussian", "bernoulli"), default="auto",
+            "--likelihood", choices=("auto", *likelihood_names()), default="auto",
             help="auto: bernoulli when the target is 0/1, else gaussian (default: auto)",
         )  # fmt: skip
         g.add_argument(
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         )  # fmt: skip
         m = p.add_argument_group("model")
         m.add_argument(
-            "--prior", choices=("gaussian", "laplace", "both"), default="both",
+            "--prior", choices=PRIOR_CHOICES, default="both",
             help="gaussian = L2/ridge, laplace = L1/lasso (default: both)",
         )  # fmt: skip
         m.add_argument(
@@ -129,7 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--tune", type=_int_at_least(0), default=1000, help="warm-up per chain (default: 1000)"
     )
     s.add_argument("--chains", type=_int_at_least(1), default=4, help="chains (default: 4)")
-    s.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default: 0)")
+    s.add_argument(
+        "--seed", dest="random_seed", type=_int_at_least(0), default=0,
+        help="random seed (default: 0)",
+    )  # fmt: skip
     s.add_argument(
         "--min-ess", type=_positive_float, default=400.0,
         help="flag bulk/tail ESS below this (default: 400, Vehtari et al. 2021)",
@@ -241,22 +246,25 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
     return X.reset_index(drop=True), y, info
 
 
-def _likelihood(kind: str, y: np.ndarray):
-    from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
+#: what target each likelihood name needs, in the words of ``--likelihood``'s error message
+_TARGET_NEEDED = {"bernoulli": "a 0/1 target"}
 
+
+def _likelihood(kind: str, y: np.ndarray):
+    """The likelihood named by ``--likelihood`` (``auto``: bernoulli for a 0/1 target, else
+    gaussian), checked against the target (``Likelihood.check_y``)."""
     binary = bool(np.all(np.isin(y, (0.0, 1.0))))
     if kind == "auto":
         kind = "bernoulli" if binary else "gaussian"
-    if kind == "bernoulli":
-        if not binary:
-            raise InputError(
-                "--likelihood bernoulli needs a 0/1 target; got values "
-                f"{np.unique(y)[:5].tolist()}. Encode the two classes as 0 and 1."
-            )
-        return BernoulliLikelihood()
-    if np.ptp(y) == 0:
+    lik = likelihood_from_name(kind)
+    try:
+        lik.check_y(np.asarray(y, dtype=np.float64))
+    except ValueError as exc:
+        needed = _TARGET_NEEDED.get(kind, "a target it can model")
+        raise InputError(f"--likelihood {kind} needs {needed}: {exc}") from None
+    if lik.has_sigma and np.ptp(y) == 0:
         raise InputError("the target is constant: nothing to fit.")
-    return GaussianLikelihood()
+    return lik
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,7 +279,7 @@ def _settings(args: argparse.Namespace, sample: bool):
         )
     return ReportSettings(
         priors=args.prior, prior_sd=args.scale, backend=args.backend, draws=args.draws,
-        tune=args.tune, chains=args.chains, seed=args.seed, min_ess=args.min_ess,
+        tune=args.tune, chains=args.chains, random_seed=args.random_seed, min_ess=args.min_ess,
         path_points=args.path_points, progressbar=args.progress,
     )  # fmt: skip
 

@@ -1,7 +1,8 @@
 """Can these draws be trusted? MCMC diagnostics with advice, and PSIS-LOO model comparison.
 
-The one place that talks to ArviZ for diagnostics. Thresholds follow Vehtari, Gelman, Simpson,
-Carpenter & Bürkner (2021), "Rank-normalization, folding, and localization: an improved R-hat":
+ArviZ is reached through :mod:`bayesreg._arviz`, the package's one door to it. Thresholds
+follow Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-normalization, folding, and
+localization: an improved R-hat":
 
 =========================  ==============================  ====================================
 check                      flagged when                    what it means
@@ -23,20 +24,19 @@ default rounding turns a small MCSE into 0.0, which reads as "exact".
 
 from __future__ import annotations
 
-import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
 from scipy import special as _special
 from scipy import stats as _stats
 from scipy.fftpack import next_fast_len  # the FFT length ArviZ's autocov uses
 
+from bayesreg import _arviz as _az
+from bayesreg._results import Result, jsonable
 from bayesreg._validation import check_positive
 
 __all__ = [
@@ -113,17 +113,8 @@ ADVICE: dict[str, str] = {
 }
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe scalar: NaN/inf -> None, numpy types -> Python."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 @dataclass(frozen=True)
-class Problem:
+class Problem(Result):
     """One diagnostic failure.
 
     Attributes
@@ -144,20 +135,17 @@ class Problem:
     advice: str
     variables: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "message": self.message,
-            "advice": self.advice,
-            "variables": list(self.variables),
-        }
-
     def __str__(self) -> str:
         return f"[{self.kind}] {self.message}\n    advice: {self.advice}"
 
 
-@dataclass
-class Diagnosis:
+def _frame_dict(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """A DataFrame as {row label: {column: value}} (JSON-cleaned by the caller)."""
+    return {str(idx): {str(c): v for c, v in row.items()} for idx, row in frame.iterrows()}
+
+
+@dataclass(frozen=True)
+class Diagnosis(Result):
     """The result of :func:`diagnose`.
 
     Attributes
@@ -188,24 +176,17 @@ class Diagnosis:
         return [p.kind for p in self.problems]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable: ``ok``, ``problems``, ``stats``, ``thresholds``, ``summary``."""
-        summary = {
-            str(idx): {str(col): _clean(val) for col, val in row.items()}
-            for idx, row in self.summary.iterrows()
-        }
-        stats = {
-            k: ([_clean(x) for x in v] if isinstance(v, list | tuple | np.ndarray) else _clean(v))
-            for k, v in self.stats.items()
-        }
-        out = {
-            "ok": bool(self.ok),
-            "problems": [p.to_dict() for p in self.problems],
-            "stats": stats,
-            "thresholds": dict(self.thresholds),
-            "summary": summary,
-        }
-        json.dumps(out)  # fail here, not in a caller's report writer
-        return out
+        """JSON-serializable: ``ok``, ``problems``, ``stats``, ``thresholds``, ``summary``
+        (parameter -> column -> value)."""
+        return jsonable(
+            {
+                "ok": bool(self.ok),
+                "problems": self.problems,
+                "stats": self.stats,
+                "thresholds": self.thresholds,
+                "summary": _frame_dict(self.summary),
+            }
+        )
 
     def __str__(self) -> str:
         s = self.stats
@@ -233,10 +214,136 @@ def _names(index: Sequence[Any], limit: int = 8) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+def _check_var_names(post: Any, var_names: Sequence[str] | None) -> list[str] | None:
+    if var_names is None:
+        return None
+    var_names = [str(v) for v in var_names]
+    missing = [v for v in var_names if v not in post.data_vars]
+    if missing:
+        raise ValueError(
+            f"var_names {missing} are not in the posterior. Must be among: {list(post.data_vars)}."
+        )
+    return var_names
+
+
+def _convergence_problems(
+    summary: pd.DataFrame, n_chains: int, n_draws: int, rhat_threshold: float, min_ess: float
+) -> list[Problem]:
+    """R-hat (or the single-chain problem) and the bulk / tail ESS checks."""
+    problems: list[Problem] = []
+    if n_chains < 2:
+        problems.append(
+            Problem("chains", f"Only {n_chains} chain: R-hat cannot be computed.", ADVICE["chains"])
+        )
+    else:
+        bad = summary.index[~(summary["r_hat"] <= rhat_threshold)]
+        if len(bad):
+            worst = float(summary["r_hat"].max())
+            problems.append(
+                Problem(
+                    "rhat",
+                    f"R-hat > {rhat_threshold} for {len(bad)} parameter(s) (max {worst:.4f}): "
+                    f"{_names(bad)}.",
+                    ADVICE["rhat"],
+                    tuple(str(b) for b in bad),
+                )
+            )
+    for kind, what in (("ess_bulk", "Bulk"), ("ess_tail", "Tail")):
+        bad = summary.index[~(summary[kind] >= min_ess)]
+        if len(bad):
+            problems.append(
+                Problem(
+                    kind,
+                    f"{what} ESS < {min_ess:g} for {len(bad)} parameter(s) (min "
+                    f"{float(summary[kind].min()):.0f} from {n_chains * n_draws} draws): {_names(bad)}.",
+                    ADVICE[kind],
+                    tuple(str(b) for b in bad),
+                )
+            )
+    return problems
+
+
+def _divergence_problems(ss: Any, stats: dict[str, Any]) -> list[Problem]:
+    div = np.asarray(ss["diverging"].values, dtype=bool)
+    n_div = int(div.sum())
+    stats["n_divergent"] = n_div
+    stats["divergent_fraction"] = n_div / div.size
+    if n_div == 0:
+        return []
+    per_chain = div.sum(axis=1).tolist()
+    return [
+        Problem(
+            "divergences",
+            f"{n_div} divergent transition(s) after warm-up ({100 * n_div / div.size:.2f}% of "
+            f"draws; per chain {per_chain}).",
+            ADVICE["divergences"],
+            tuple(f"chain {c}" for c in range(div.shape[0]) if per_chain[c] > 0),
+        )
+    ]
+
+
+def _ebfmi_problems(idata: Any, stats: dict[str, Any], threshold: float) -> list[Problem]:
+    ebfmi = np.atleast_1d(_az.bfmi(idata))
+    stats["ebfmi"] = [float(e) for e in ebfmi]
+    low = [c for c, e in enumerate(ebfmi) if not e >= threshold]
+    if not low:
+        return []
+    return [
+        Problem(
+            "ebfmi",
+            f"E-BFMI < {threshold} in {len(low)} chain(s): "
+            + ", ".join(f"chain {c}: {ebfmi[c]:.3f}" for c in low)
+            + ".",
+            ADVICE["ebfmi"],
+            tuple(f"chain {c}" for c in low),
+        )
+    ]
+
+
+def _treedepth_problems(ss: Any, stats: dict[str, Any], max_treedepth: int) -> list[Problem]:
+    if "reached_max_treedepth" in ss:
+        hit = np.asarray(ss["reached_max_treedepth"].values, dtype=bool)
+    else:
+        hit = np.asarray(ss["tree_depth"].values) >= max_treedepth
+    frac = float(hit.mean())
+    stats["treedepth_fraction"] = frac
+    stats["max_treedepth"] = max_treedepth
+    if frac == 0.0:
+        return []
+    return [
+        Problem(
+            "treedepth",
+            f"{int(hit.sum())} draw(s) ({100 * frac:.2f}%) hit the maximum tree depth "
+            f"({max_treedepth}).",
+            ADVICE["treedepth"],
+            tuple(f"chain {c}" for c in range(hit.shape[0]) if hit[c].any()),
+        )
+    ]
+
+
+def _sampler_problems(
+    idata: Any, stats: dict[str, Any], ebfmi_threshold: float, max_treedepth: int | None
+) -> list[Problem]:
+    """Divergences, E-BFMI and tree depth, from ``sample_stats`` (NUTS only)."""
+    if "sample_stats" not in idata.groups():
+        return []
+    ss = idata.sample_stats
+    problems: list[Problem] = []
+    if "diverging" in ss:
+        problems += _divergence_problems(ss, stats)
+    if "energy" in ss:
+        problems += _ebfmi_problems(idata, stats, ebfmi_threshold)
+    if "reached_max_treedepth" in ss or "tree_depth" in ss:
+        if max_treedepth is None:
+            max_treedepth = int(idata.posterior.attrs.get("max_treedepth", 10))
+        problems += _treedepth_problems(ss, stats, max_treedepth)
+    return problems
+
+
 def diagnose(
-    idata: az.InferenceData,
-    var_names: Sequence[str] | None = None,
+    idata: Any,
     *,
+    var_names: Sequence[str] | None = None,
     rhat_threshold: float = THRESHOLDS["rhat"],
     min_ess: float = THRESHOLDS["ess_bulk"],
     ebfmi_threshold: float = THRESHOLDS["ebfmi"],
@@ -266,7 +373,7 @@ def diagnose(
     -------
     Diagnosis
     """
-    if not isinstance(idata, az.InferenceData) or "posterior" not in idata.groups():
+    if not _az.is_inference_data(idata, "posterior"):
         raise TypeError(
             "The 'idata' parameter of diagnose must be an arviz.InferenceData with a posterior "
             f"group. Got {type(idata).__name__} instead."
@@ -275,13 +382,7 @@ def diagnose(
     min_ess = check_positive(min_ess, "min_ess", "diagnose")
     ebfmi_threshold = check_positive(ebfmi_threshold, "ebfmi_threshold", "diagnose")
     post = idata.posterior
-    if var_names is not None:
-        var_names = [str(v) for v in var_names]
-        missing = [v for v in var_names if v not in post.data_vars]
-        if missing:
-            raise ValueError(
-                f"var_names {missing} are not in the posterior. Must be among: {list(post.data_vars)}."
-            )
+    var_names = _check_var_names(post, var_names)
     n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
     thresholds = {
         "rhat": rhat_threshold,
@@ -291,98 +392,14 @@ def diagnose(
         "ebfmi": ebfmi_threshold,
         "treedepth_fraction": 0.0,
     }
-    summary = az.summary(idata, var_names=var_names, round_to="none")
-    problems: list[Problem] = []
+    summary = _az.summary(idata, var_names=var_names)
     stats: dict[str, Any] = {"n_chains": n_chains, "n_draws": n_draws}
     if len(summary):
         stats["max_rhat"] = float(summary["r_hat"].max()) if n_chains > 1 else float("nan")
         stats["min_ess_bulk"] = float(summary["ess_bulk"].min())
         stats["min_ess_tail"] = float(summary["ess_tail"].min())
-
-    # -- convergence and precision ----------------------------------------------------------
-    if n_chains < 2:
-        problems.append(
-            Problem("chains", f"Only {n_chains} chain: R-hat cannot be computed.", ADVICE["chains"])
-        )
-    else:
-        bad = summary.index[~(summary["r_hat"] <= rhat_threshold)]
-        if len(bad):
-            worst = float(summary["r_hat"].max())
-            problems.append(
-                Problem(
-                    "rhat",
-                    f"R-hat > {rhat_threshold} for {len(bad)} parameter(s) (max {worst:.4f}): "
-                    f"{_names(bad)}.",
-                    ADVICE["rhat"],
-                    tuple(str(b) for b in bad),
-                )
-            )
-    for kind, col, what in (("ess_bulk", "ess_bulk", "Bulk"), ("ess_tail", "ess_tail", "Tail")):
-        bad = summary.index[~(summary[col] >= min_ess)]
-        if len(bad):
-            problems.append(
-                Problem(
-                    kind,
-                    f"{what} ESS < {min_ess:g} for {len(bad)} parameter(s) (min "
-                    f"{float(summary[col].min()):.0f} from {n_chains * n_draws} draws): {_names(bad)}.",
-                    ADVICE[kind],
-                    tuple(str(b) for b in bad),
-                )
-            )
-
-    # -- sampler checks (NUTS only) -----------------------------------------------------------
-    ss = idata.sample_stats if "sample_stats" in idata.groups() else None
-    if ss is not None and "diverging" in ss:
-        div = np.asarray(ss["diverging"].values, dtype=bool)
-        n_div = int(div.sum())
-        stats["n_divergent"] = n_div
-        stats["divergent_fraction"] = n_div / div.size
-        if n_div > 0:
-            per_chain = div.sum(axis=1).tolist()
-            problems.append(
-                Problem(
-                    "divergences",
-                    f"{n_div} divergent transition(s) after warm-up ({100 * n_div / div.size:.2f}% of "
-                    f"draws; per chain {per_chain}).",
-                    ADVICE["divergences"],
-                    tuple(f"chain {c}" for c in range(div.shape[0]) if per_chain[c] > 0),
-                )
-            )
-    if ss is not None and "energy" in ss:
-        ebfmi = np.atleast_1d(az.bfmi(idata))
-        stats["ebfmi"] = [float(e) for e in ebfmi]
-        low = [c for c, e in enumerate(ebfmi) if not e >= ebfmi_threshold]
-        if low:
-            problems.append(
-                Problem(
-                    "ebfmi",
-                    f"E-BFMI < {ebfmi_threshold} in {len(low)} chain(s): "
-                    + ", ".join(f"chain {c}: {ebfmi[c]:.3f}" for c in low)
-                    + ".",
-                    ADVICE["ebfmi"],
-                    tuple(f"chain {c}" for c in low),
-                )
-            )
-    if ss is not None and ("reached_max_treedepth" in ss or "tree_depth" in ss):
-        if max_treedepth is None:
-            max_treedepth = int(post.attrs.get("max_treedepth", 10))
-        if "reached_max_treedepth" in ss:
-            hit = np.asarray(ss["reached_max_treedepth"].values, dtype=bool)
-        else:
-            hit = np.asarray(ss["tree_depth"].values) >= max_treedepth
-        frac = float(hit.mean())
-        stats["treedepth_fraction"] = frac
-        stats["max_treedepth"] = max_treedepth
-        if frac > 0.0:
-            problems.append(
-                Problem(
-                    "treedepth",
-                    f"{int(hit.sum())} draw(s) ({100 * frac:.2f}%) hit the maximum tree depth "
-                    f"({max_treedepth}).",
-                    ADVICE["treedepth"],
-                    tuple(f"chain {c}" for c in range(hit.shape[0]) if hit[c].any()),
-                )
-            )
+    problems = _convergence_problems(summary, n_chains, n_draws, rhat_threshold, min_ess)
+    problems += _sampler_problems(idata, stats, ebfmi_threshold, max_treedepth)
     return Diagnosis(
         ok=not problems, problems=problems, summary=summary, stats=stats, thresholds=thresholds
     )
@@ -677,8 +694,8 @@ def hdi_bounds(draws: Any, hdi_prob: float = 0.94) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # model comparison
 # ---------------------------------------------------------------------------------------------
-@dataclass
-class ModelComparison:
+@dataclass(frozen=True)
+class ModelComparison(Result):
     """The result of :func:`compare_models`.
 
     Attributes
@@ -704,18 +721,16 @@ class ModelComparison:
         return str(self.table.index[0])
 
     def to_dict(self) -> dict[str, Any]:
-        table = {
-            str(idx): {str(col): _clean(val) for col, val in row.items()}
-            for idx, row in self.table.iterrows()
-        }
-        out = {
-            "ok": bool(self.ok),
-            "best": self.best,
-            "table": table,
-            "problems": [p.to_dict() for p in self.problems],
-        }
-        json.dumps(out)
-        return out
+        """JSON-serializable: ``ok``, ``best``, ``table`` (model -> column -> value),
+        ``problems``."""
+        return jsonable(
+            {
+                "ok": bool(self.ok),
+                "best": self.best,
+                "table": _frame_dict(self.table),
+                "problems": self.problems,
+            }
+        )
 
     def __str__(self) -> str:
         cols = [
@@ -728,8 +743,22 @@ class ModelComparison:
         return "\n".join(lines)
 
 
+def _pareto_k_problem(name: str, loo: Any, threshold: float) -> Problem | None:
+    k = np.asarray(loo.pareto_k.values)
+    bad = np.flatnonzero(k > threshold)
+    if not bad.size:
+        return None
+    return Problem(
+        "pareto_k",
+        f"Model {name!r}: {bad.size} of {k.size} observation(s) have Pareto k > "
+        f"{threshold} (max {k.max():.2f}).",
+        ADVICE["pareto_k"],
+        tuple(f"{name}: obs {i}" for i in bad),
+    )
+
+
 def compare_models(
-    idatas: Mapping[str, az.InferenceData],
+    idatas: Mapping[str, Any],
     *,
     pareto_k_threshold: float = THRESHOLDS["pareto_k"],
     scale: str = "log",
@@ -758,31 +787,14 @@ def compare_models(
     pareto_k_threshold = check_positive(pareto_k_threshold, "pareto_k_threshold", "compare_models")
     loos: dict[str, Any] = {}
     for name, idata in idatas.items():
-        if not isinstance(idata, az.InferenceData) or "log_likelihood" not in idata.groups():
+        if not _az.is_inference_data(idata, "log_likelihood"):
             raise ValueError(
                 f"Model {name!r} has no log_likelihood group: sample it with "
                 "sample_posterior(..., log_likelihood=True)."
             )
-        with warnings.catch_warnings():
-            # ArviZ's generic Pareto-k warning: reported below as a Problem, with the indices
-            warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
-            loos[str(name)] = az.loo(idata, pointwise=True, scale=scale)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
-        warnings.filterwarnings("ignore", message=".*inplace keyword.*")  # ArviZ vs pandas 3
-        table = az.compare(loos, ic="loo", scale=scale)
-    problems = []
-    for name, loo in loos.items():
-        k = np.asarray(loo.pareto_k.values)
-        bad = np.flatnonzero(k > pareto_k_threshold)
-        if bad.size:
-            problems.append(
-                Problem(
-                    "pareto_k",
-                    f"Model {name!r}: {bad.size} of {k.size} observation(s) have Pareto k > "
-                    f"{pareto_k_threshold} (max {k.max():.2f}).",
-                    ADVICE["pareto_k"],
-                    tuple(f"{name}: obs {i}" for i in bad),
-                )
-            )
+        # ArviZ's generic Pareto-k warning is silenced: reported below as a Problem, by index
+        loos[str(name)] = _az.loo(idata, scale=scale)
+    table = _az.compare(loos, scale=scale)
+    found = (_pareto_k_problem(name, loo, pareto_k_threshold) for name, loo in loos.items())
+    problems = [p for p in found if p is not None]
     return ModelComparison(table=table, loo=loos, problems=problems, ok=not problems)

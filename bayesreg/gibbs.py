@@ -32,21 +32,51 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesreg._results import Result
 from bayesreg._validation import (
     check_choice,
     check_positive,
     check_positive_int,
+    check_random_seed,
     check_X_y,
     feature_names_of,
 )
+from bayesreg.priors import prior_names
 
-__all__ = ["GibbsResult", "MCEMResult", "bayesian_lasso_gibbs", "mcem_lasso_lambda"]
-
-_PRIORS = ("laplace", "gaussian")
+__all__ = ["GIBBS_PRIORS", "GibbsResult", "MCEMResult", "bayesian_lasso_gibbs", "mcem_lasso_lambda"]
 
 
-@dataclass
-class GibbsResult:
+def _laplace_latent(rng, coef, sigma2, inv_tau2, lam, hyper, p):
+    """tau_j^2 ~ Exp(lam^2 / 2): 1/tau_j^2 | w, sigma is inverse Gaussian; lam^2 | tau^2 is
+    Gamma(p + r, delta + sum tau^2 / 2) under the hyperprior."""
+    # |w_j| > 0 with probability 1; the floor only guards against an exact 0 from round-off
+    mu = lam * np.sqrt(sigma2) / np.maximum(np.abs(coef), 1e-300)
+    inv_tau2 = rng.wald(mu, lam**2)
+    if hyper is not None:
+        r, delta = hyper
+        lam = np.sqrt(rng.gamma(p + r, 1.0 / (delta + 0.5 * np.sum(1.0 / inv_tau2))))
+    return inv_tau2, lam
+
+
+def _gaussian_latent(rng, coef, sigma2, inv_tau2, lam, hyper, p):
+    """One shared tau^2 = 1 / lam^2 (w_j | sigma ~ N(0, sigma^2 / lam^2)); lam^2 | w, sigma is
+    Gamma(r + p/2, delta + ||w||^2 / (2 sigma^2)) under the hyperprior."""
+    if hyper is not None:
+        r, delta = hyper
+        lam = np.sqrt(rng.gamma(r + 0.5 * p, 1.0 / (delta + 0.5 * coef @ coef / sigma2)))
+    return np.full(p, lam**2), lam
+
+
+#: the exact latent-scale update of each prior this sampler supports, by registry name: the
+#: priors that are Gaussian scale mixtures with a conjugate mixing distribution (Laplace:
+#: exponential; Gaussian: a point mass). Another scale-mixture prior joins with its update here.
+_LATENT_UPDATES = {"laplace": _laplace_latent, "gaussian": _gaussian_latent}
+#: prior names (of :func:`bayesreg.priors.prior_names`) accepted by ``prior=``
+GIBBS_PRIORS = tuple(name for name in prior_names() if name in _LATENT_UPDATES)
+
+
+@dataclass(frozen=True)
+class GibbsResult(Result):
     """Draws of the Gibbs sampler, each of shape (chains, draws[, p]).
 
     Attributes
@@ -60,7 +90,10 @@ class GibbsResult:
     tau2 : ndarray (chains, draws, p)
         Latent variances tau_j^2 (all equal for ``prior="gaussian"``).
     feature_names : list of str
-    elapsed_s : float
+    seconds : float
+        Wall time.
+    prior : str
+    info : dict
     """
 
     coef: np.ndarray
@@ -69,22 +102,17 @@ class GibbsResult:
     lam: np.ndarray
     tau2: np.ndarray
     feature_names: list[str]
-    elapsed_s: float
+    seconds: float
     prior: str = "laplace"
     info: dict = field(default_factory=dict)
 
     def to_inference_data(self):
         """An ``arviz.InferenceData`` with posterior ``w`` (dim ``feature``), ``intercept``,
         ``sigma`` and ``lam``, for ArviZ diagnostics."""
-        import arviz as az
+        from bayesreg import _arviz  # ArviZ loads only when the draws are wrapped for it
 
-        return az.from_dict(
-            posterior={
-                "w": self.coef,
-                "intercept": self.intercept,
-                "sigma": self.sigma,
-                "lam": self.lam,
-            },
+        return _arviz.from_dict(
+            {"w": self.coef, "intercept": self.intercept, "sigma": self.sigma, "lam": self.lam},
             coords={"feature": self.feature_names},
             dims={"w": ["feature"]},
         )
@@ -111,6 +139,7 @@ class _Sampler:
 
     def __init__(self, X, y, dof, prior, rng):
         self.X, self.y, self.dof, self.prior, self.rng = X, y, dof, prior, rng
+        self.latent = _LATENT_UPDATES[prior]
         self.XtX = X.T @ X
         self.Xty = X.T @ y
         self.n, self.p = X.shape
@@ -127,21 +156,7 @@ class _Sampler:
         shape = 0.5 * (self.dof + p)
         rate = 0.5 * (resid @ resid + coef @ (inv_tau2 * coef))
         sigma2 = rate / rng.gamma(shape)
-        sigma = np.sqrt(sigma2)
-        if self.prior == "laplace":
-            # 1/tau_j^2 | w, sigma: inverse Gaussian; |w_j| > 0 with probability 1, the floor
-            # only guards against an exact 0 from round-off
-            mu = lam * sigma / np.maximum(np.abs(coef), 1e-300)
-            inv_tau2 = rng.wald(mu, lam**2)
-            if hyper is not None:
-                r, delta = hyper
-                lam = np.sqrt(rng.gamma(p + r, 1.0 / (delta + 0.5 * np.sum(1.0 / inv_tau2))))
-        else:
-            if hyper is not None:
-                r, delta = hyper
-                lam = np.sqrt(rng.gamma(r + 0.5 * p, 1.0 / (delta + 0.5 * coef @ coef / sigma2)))
-            # w_j | sigma ~ N(0, sigma^2 / lam^2): a shared tau^2 = 1 / lam^2
-            inv_tau2 = np.full(p, lam**2)
+        inv_tau2, lam = self.latent(rng, coef, sigma2, inv_tau2, lam, hyper, p)
         return coef, sigma2, inv_tau2, lam
 
 
@@ -155,6 +170,46 @@ def _initial_state(X, y, prior, lam):
     return coef, sigma2, inv_tau2
 
 
+def _check_lam(lam, lam_prior):
+    """(lam or None, hyper or None): exactly one of a fixed lambda and a Gamma hyperprior."""
+    if (lam is None) == (lam_prior is None):
+        raise ValueError("Pass exactly one of 'lam' (fixed) and 'lam_prior' (Gamma hyperprior).")
+    if lam is not None:
+        return check_positive(lam, "lam", "bayesian_lasso_gibbs"), None
+    if len(lam_prior) != 2:
+        raise ValueError(f"lam_prior must be a pair (r, delta); got {lam_prior!r}.")
+    return None, (
+        check_positive(lam_prior[0], "lam_prior[0] (r)", "bayesian_lasso_gibbs"),
+        check_positive(lam_prior[1], "lam_prior[1] (delta)", "bayesian_lasso_gibbs"),
+    )
+
+
+def _run_chain(sampler, lam, hyper, draws, tune, fit_intercept, x_mean, y_mean):
+    """Warm up for ``tune`` sweeps, then keep ``draws``: dict of per-draw arrays."""
+    n, p = sampler.n, sampler.p
+    rng = sampler.rng
+    lam_c = lam if lam is not None else float(np.sqrt(hyper[0] / hyper[1]))
+    coef, sigma2, inv_tau2 = _initial_state(sampler.X, sampler.y, sampler.prior, lam_c)
+    kept = {k: np.empty((draws, p)) for k in ("coef", "tau2")}
+    kept.update({k: np.empty(draws) for k in ("sigma", "lam", "intercept")})
+    for it in range(tune + draws):
+        coef, sigma2, inv_tau2, lam_c = sampler.sweep(coef, sigma2, inv_tau2, lam_c, hyper)
+        if it < tune:
+            continue
+        i = it - tune
+        kept["coef"][i] = coef
+        kept["tau2"][i] = 1.0 / inv_tau2
+        kept["sigma"][i] = np.sqrt(sigma2)
+        kept["lam"][i] = lam_c
+        if fit_intercept:
+            kept["intercept"][i] = (
+                y_mean - x_mean @ coef + np.sqrt(sigma2 / n) * rng.standard_normal()
+            )
+        else:
+            kept["intercept"][i] = 0.0
+    return kept
+
+
 def bayesian_lasso_gibbs(
     X: object,
     y: object,
@@ -166,7 +221,7 @@ def bayesian_lasso_gibbs(
     tune: int = 500,
     chains: int = 2,
     fit_intercept: bool = True,
-    random_state: int | None = None,
+    random_seed: int | np.random.Generator | None = None,
 ) -> GibbsResult:
     """Park & Casella's Gibbs sampler (see the module docstring for the model).
 
@@ -180,78 +235,47 @@ def bayesian_lasso_gibbs(
     lam_prior : (r, delta), optional
         Gamma(shape r, rate delta) hyperprior on lam^2 (full Bayes).
     prior : {"laplace", "gaussian"}
+        One of :data:`GIBBS_PRIORS`: the registry's priors that are Gaussian scale mixtures
+        with an exact conditional update here.
     draws, tune, chains : int
         Kept draws per chain, discarded warm-up sweeps, independent chains.
     fit_intercept : bool, default True
         Flat-prior intercept, integrated out by centring; its draws come from
         ``b | w, sigma ~ N(mean(y) - mean(X) w, sigma^2 / n)``.
-    random_state : int, optional
+    random_seed : int, numpy Generator or None
         Seed; the same seed gives identical draws.
 
     Returns
     -------
     GibbsResult
     """
-    check_choice(prior, "prior for the Gibbs sampler", _PRIORS)
-    if (lam is None) == (lam_prior is None):
-        raise ValueError("Pass exactly one of 'lam' (fixed) and 'lam_prior' (Gamma hyperprior).")
-    hyper = None
-    if lam is not None:
-        lam = check_positive(lam, "lam", "bayesian_lasso_gibbs")
-    else:
-        if len(lam_prior) != 2:
-            raise ValueError(f"lam_prior must be a pair (r, delta); got {lam_prior!r}.")
-        hyper = (
-            check_positive(lam_prior[0], "lam_prior[0] (r)", "bayesian_lasso_gibbs"),
-            check_positive(lam_prior[1], "lam_prior[1] (delta)", "bayesian_lasso_gibbs"),
-        )
+    check_choice(prior, "prior for the Gibbs sampler", GIBBS_PRIORS)
+    lam, hyper = _check_lam(lam, lam_prior)
     draws = check_positive_int(draws, "draws", "bayesian_lasso_gibbs")
     chains = check_positive_int(chains, "chains", "bayesian_lasso_gibbs")
     if isinstance(tune, bool) or not isinstance(tune, int | np.integer) or tune < 0:
         raise ValueError(f"The 'tune' parameter must be an int >= 0. Got {tune!r} instead.")
+    seed = check_random_seed(random_seed, "random_seed", "bayesian_lasso_gibbs")
     Xc, yc, x_mean, y_mean, dof, names = _prepare(X, y, fit_intercept)
-    n, p = Xc.shape
     start = time.perf_counter()
-    seeds = np.random.SeedSequence(random_state).spawn(chains)
+    seeds = np.random.SeedSequence(seed).spawn(chains)
     out = {k: [] for k in ("coef", "sigma", "lam", "tau2", "intercept")}
     for c in range(chains):
-        rng = np.random.default_rng(seeds[c])
-        sampler = _Sampler(Xc, yc, dof, prior, rng)
-        lam_c = lam if lam is not None else float(np.sqrt(hyper[0] / hyper[1]))
-        coef, sigma2, inv_tau2 = _initial_state(Xc, yc, prior, lam_c)
-        kept = {k: np.empty((draws, p)) for k in ("coef", "tau2")}
-        kept.update({k: np.empty(draws) for k in ("sigma", "lam", "intercept")})
-        for it in range(tune + draws):
-            coef, sigma2, inv_tau2, lam_c = sampler.sweep(coef, sigma2, inv_tau2, lam_c, hyper)
-            if it >= tune:
-                i = it - tune
-                kept["coef"][i] = coef
-                kept["tau2"][i] = 1.0 / inv_tau2
-                kept["sigma"][i] = np.sqrt(sigma2)
-                kept["lam"][i] = lam_c
-                if fit_intercept:
-                    kept["intercept"][i] = (
-                        y_mean - x_mean @ coef + np.sqrt(sigma2 / n) * rng.standard_normal()
-                    )
-                else:
-                    kept["intercept"][i] = 0.0
+        sampler = _Sampler(Xc, yc, dof, prior, np.random.default_rng(seeds[c]))
+        kept = _run_chain(sampler, lam, hyper, draws, tune, fit_intercept, x_mean, y_mean)
         for k in out:
             out[k].append(kept[k])
     return GibbsResult(
-        coef=np.stack(out["coef"]),
-        intercept=np.stack(out["intercept"]),
-        sigma=np.stack(out["sigma"]),
-        lam=np.stack(out["lam"]),
-        tau2=np.stack(out["tau2"]),
+        **{k: np.stack(v) for k, v in out.items()},
         feature_names=names,
-        elapsed_s=time.perf_counter() - start,
+        seconds=time.perf_counter() - start,
         prior=prior,
         info={"lam": lam, "lam_prior": hyper, "dof": dof},
     )
 
 
-@dataclass
-class MCEMResult:
+@dataclass(frozen=True)
+class MCEMResult(Result):
     """Monte Carlo EM estimate of Park & Casella's lambda.
 
     Attributes
@@ -262,13 +286,14 @@ class MCEMResult:
         lambda at each EM iteration, starting value first.
     sigma : float
         Posterior mean of sigma at the final lambda's iterations.
-    elapsed_s : float
+    seconds : float
+        Wall time.
     """
 
     lam: float
     path: np.ndarray
     sigma: float
-    elapsed_s: float
+    seconds: float
 
 
 def mcem_lasso_lambda(
@@ -281,7 +306,7 @@ def mcem_lasso_lambda(
     average_last: int = 20,
     lam_init: float | None = None,
     fit_intercept: bool = True,
-    random_state: int | None = None,
+    random_seed: int | np.random.Generator | None = None,
 ) -> MCEMResult:
     """Park & Casella's Monte Carlo EM for the Bayesian lasso's lambda (empirical Bayes).
 
@@ -305,7 +330,7 @@ def mcem_lasso_lambda(
     lam_init : float, optional
         Starting lambda; default P&C's ``p sqrt(s2_LS) / sum |w_LS|`` (ridge-regularized LS
         when p >= n).
-    random_state : int, optional
+    random_seed : int, numpy Generator or None
 
     Returns
     -------
@@ -316,6 +341,7 @@ def mcem_lasso_lambda(
     average_last = min(
         check_positive_int(average_last, "average_last", "mcem_lasso_lambda"), n_iter
     )
+    seed = check_random_seed(random_seed, "random_seed", "mcem_lasso_lambda")
     start = time.perf_counter()
     Xc, yc, _, _, dof, _ = _prepare(X, y, fit_intercept)
     p = Xc.shape[1]
@@ -324,7 +350,7 @@ def mcem_lasso_lambda(
         lam = p * np.sqrt(sigma2) / max(float(np.sum(np.abs(coef))), 1e-300)
     else:
         lam = check_positive(lam_init, "lam_init", "mcem_lasso_lambda")
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(seed)
     sampler = _Sampler(Xc, yc, dof, "laplace", rng)
     for _ in range(tune):
         coef, sigma2, inv_tau2, _ = sampler.sweep(coef, sigma2, inv_tau2, lam, None)
@@ -347,5 +373,5 @@ def mcem_lasso_lambda(
         lam=float(path[-average_last:].mean()),
         path=path,
         sigma=float(np.mean(sigmas[-average_last:])),
-        elapsed_s=time.perf_counter() - start,
+        seconds=time.perf_counter() - start,
     )

@@ -734,9 +734,9 @@ def plot_trace(idata: Any, var_names: Sequence[str] | None = None, axes: Any = N
     -------
     ndarray of matplotlib Axes, shape (n_vars, 2)
     """
-    import arviz as az
+    from bayesreg import _arviz  # ArviZ loads on the first diagnostic plot
 
-    return az.plot_trace(idata, var_names=var_names, axes=axes, compact=True)
+    return _arviz.plot_trace(idata, var_names=var_names, axes=axes)
 
 
 def plot_rank(idata: Any, var_names: Sequence[str] | None = None, ax: Any = None) -> Any:
@@ -746,6 +746,6 @@ def plot_rank(idata: Any, var_names: Sequence[str] | None = None, ax: Any = None
     -------
     ndarray of matplotlib Axes (one per scalar parameter)
     """
-    import arviz as az
+    from bayesreg import _arviz
 
-    return az.plot_rank(idata, var_names=var_names, ax=ax)
+    return _arviz.plot_rank(idata, var_names=var_names, ax=ax)

@@ -2,7 +2,9 @@
 
 :func:`run_report` fits one model per prior (Gaussian = L2, Laplace = L1) on the same data and
 returns a JSON-serializable dict; :func:`write_report` writes it as ``DIR/report.json`` and a
-self-contained ``DIR/index.html`` (CSS inline, figures as base64 PNG ``data:`` URIs, no network).
+self-contained ``DIR/index.html`` (CSS inline, figures as base64 PNG ``data:`` URIs, no network),
+atomically: both files are written into a temporary folder next to ``DIR`` and moved into place,
+so a failed run never leaves a half-written report.
 
 ``report.json`` keys (:data:`REPORT_KEYS`):
 
@@ -12,15 +14,16 @@ key                  content
 ``bayesreg_version`` package version
 ``created``          ISO-8601 UTC time stamp
 ``data``             source, n, p, target, feature_names, likelihood, standardized, dropped_rows
-``settings``         priors, prior_sd, scale_rule, backend, draws, tune, chains, seed, min_ess,
-                     path_points
-``priors``           per prior name (``"gaussian"``, ``"laplace"``): ``prior`` (repr),
+``settings``         priors, prior_sd, scale_rule, backend, draws, tune, chains, random_seed,
+                     min_ess, path_points
+``priors``           per prior name (:data:`PRIOR_CHOICES`): ``prior`` (repr),
                      ``scale``, ``map`` (coef by feature, intercept, sigma, n_zero, method,
                      converged), ``penalty_equivalents`` (the same penalty in each library's
                      convention at the MAP's sigma), ``verification`` (``verify(model).to_dict()``),
                      ``diagnostics`` (``diagnose(idata).to_dict()``), ``shrinkage``,
                      ``sparsity`` (``.to_dict()`` of the shrinkage module's summaries),
-                     ``effective_df`` (Gaussian: ridge's sum d^2/(d^2 + alpha)),
+                     ``effective_df`` (Gaussian penalty, quadratic likelihood: ridge's
+                     sum d^2/(d^2 + alpha)),
                      ``sampling_time`` (seconds)
 ``path``             the posterior path (``PosteriorPath.to_dict()``) or null
 ``figures``          names of the embedded figures, in order
@@ -38,20 +41,36 @@ import io
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from bayesreg._validation import check_choice, check_positive, check_positive_int
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood, Likelihood
+from bayesreg._capabilities import GAUSSIAN_PENALTY, L1_PART, QUADRATIC_LIKELIHOOD
+from bayesreg._results import jsonable
+from bayesreg._validation import (
+    check_choice,
+    check_positive,
+    check_positive_int,
+    check_random_seed,
+)
+from bayesreg.likelihoods import GaussianLikelihood, Likelihood
 from bayesreg.model import RegressionModel
-from bayesreg.priors import Gaussian, Laplace, Prior
+from bayesreg.priors import Prior, prior_from_name, prior_names
 
-__all__ = ["REPORT_KEYS", "ReportSettings", "default_prior_sd", "run_report", "write_report"]
+__all__ = [
+    "PRIOR_CHOICES",
+    "REPORT_KEYS",
+    "REPORT_PRIORS",
+    "ReportSettings",
+    "default_prior_sd",
+    "run_report",
+    "write_report",
+]
 
 #: top-level keys of report.json (documented in the module docstring)
 REPORT_KEYS = (
@@ -65,16 +84,27 @@ REPORT_KEYS = (
     "verdict",
 )
 
-PRIOR_CHOICES = ("gaussian", "laplace", "both")
+#: the prior scale that gives each coefficient prior sd 1, for the registry's priors the report
+#: compares at one prior sd (Gaussian(tau) has sd tau; Laplace(b) has sd b sqrt 2). A prior joins
+#: the report with its entry here (a ``Prior`` capability "scale for a given sd" would make this
+#: table unnecessary).
+_SCALE_PER_SD = {"gaussian": 1.0, "laplace": 1.0 / math.sqrt(2.0)}
+#: the priors a report can fit, verify and sample (registry names, in report order)
+REPORT_PRIORS = tuple(n for n in _SCALE_PER_SD if n in prior_names())
+#: ``--prior`` / ``ReportSettings.priors`` choices: one of :data:`REPORT_PRIORS`, or "both"
+PRIOR_CHOICES = (*REPORT_PRIORS, "both")
 
-#: conventions reported as penalty equivalents, per prior
+#: conventions reported as penalty equivalents: by the likelihood's scikit-learn loss, then by
+#: the penalty's kind (pure L2 or with an L1 part)
 _EQUIVALENTS = {
-    "gaussian": ("seed_sum", "sklearn_ridge", "glmnet", "weight_decay"),
-    "laplace": ("seed_sum", "sklearn_lasso", "glmnet"),
-}
-_EQUIVALENTS_BERNOULLI = {
-    "gaussian": ("seed_sum", "sklearn_logistic"),
-    "laplace": ("seed_sum", "sklearn_logistic"),
+    "squared_error": {
+        "l2": ("seed_sum", "sklearn_ridge", "glmnet", "weight_decay"),
+        "l1": ("seed_sum", "sklearn_lasso", "glmnet"),
+    },
+    "log_loss": {
+        "l2": ("seed_sum", "sklearn_logistic"),
+        "l1": ("seed_sum", "sklearn_logistic"),
+    },
 }
 
 
@@ -85,6 +115,7 @@ class ReportSettings:
     Attributes
     ----------
     priors : {"gaussian", "laplace", "both"}
+        One of :data:`PRIOR_CHOICES`.
     prior_sd : float or None
         Prior standard deviation of each coefficient, the same for both priors so they are
         comparable: Gaussian(tau = sd), Laplace(b = sd / sqrt(2)) (a Laplace(b) has variance
@@ -92,7 +123,7 @@ class ReportSettings:
     backend : str
         Sampling backend (see ``bayesreg.sampling``).
     draws, tune, chains : int
-    seed : int
+    random_seed : int or None
     min_ess : float
         Diagnostics flag bulk/tail ESS below this (default 400, Vehtari et al. 2021).
     path_points : int
@@ -107,7 +138,7 @@ class ReportSettings:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    seed: int = 0
+    random_seed: int | None = 0
     min_ess: float = 400.0
     path_points: int = 8
     progressbar: bool = True
@@ -121,24 +152,26 @@ class ReportSettings:
             check_positive(self.prior_sd, "prior_sd", "ReportSettings")
         check_positive_int(self.draws, "draws", "ReportSettings")
         check_positive_int(self.chains, "chains", "ReportSettings")
-        if int(self.tune) < 0 or int(self.path_points) < 0 or int(self.seed) < 0:
-            raise ValueError("tune, path_points and seed must be >= 0.")
+        if int(self.tune) < 0 or int(self.path_points) < 0:
+            raise ValueError("tune and path_points must be >= 0.")
+        seed = check_random_seed(self.random_seed, "random_seed", "ReportSettings")
+        object.__setattr__(self, "random_seed", seed)  # a Generator becomes its one int
         check_positive(self.min_ess, "min_ess", "ReportSettings")
 
     @property
     def prior_names(self) -> list[str]:
-        return ["gaussian", "laplace"] if self.priors == "both" else [self.priors]
+        return list(REPORT_PRIORS) if self.priors == "both" else [self.priors]
 
 
 def default_prior_sd(X: np.ndarray, y: np.ndarray, likelihood: Likelihood) -> tuple[float, str]:
     """The prior sd used when none is given, and the rule that chose it.
 
-    Gaussian likelihood: the evidence-maximizing (type-II maximum likelihood) prior sd of a
-    Gaussian prior, ``1 / sqrt(lambda_)`` from scikit-learn's ``BayesianRidge`` (MacKay's
-    fixed-point updates). Bernoulli: 2.5 on standardized inputs, a weakly informative default
-    (Gelman et al. 2008).
+    Quadratic (Gaussian) likelihood: the evidence-maximizing (type-II maximum likelihood)
+    prior sd of a Gaussian prior, ``1 / sqrt(lambda_)`` from scikit-learn's ``BayesianRidge``
+    (MacKay's fixed-point updates). Otherwise (Bernoulli): 2.5 on standardized inputs, a weakly
+    informative default (Gelman et al. 2008).
     """
-    if isinstance(likelihood, BernoulliLikelihood):
+    if not likelihood.quadratic:
         return 2.5, "weakly informative default 2.5 (Gelman et al. 2008), inputs standardized"
     from sklearn.linear_model import BayesianRidge
 
@@ -147,50 +180,79 @@ def default_prior_sd(X: np.ndarray, y: np.ndarray, likelihood: Likelihood) -> tu
 
 
 def prior_for(name: str, prior_sd: float) -> Prior:
-    """Gaussian(sd) or Laplace(sd / sqrt 2): both with prior variance sd^2."""
-    return Gaussian(prior_sd) if name == "gaussian" else Laplace(prior_sd / math.sqrt(2.0))
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON
-# ---------------------------------------------------------------------------------------------
-def _jsonable(obj: Any) -> Any:
-    """Recursively convert numpy/pandas values to JSON types; NaN and inf -> None."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, pd.DataFrame):
-        return [_jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, bool | int | float | str):
-        return obj
-    return str(obj)
+    """The registry's prior ``name`` with prior sd ``prior_sd`` (Gaussian(sd), Laplace(sd/sqrt 2))."""
+    check_choice(name, "report prior", REPORT_PRIORS)
+    return prior_from_name(name, prior_sd * _SCALE_PER_SD[name])
 
 
 # ---------------------------------------------------------------------------------------------
 # the run
 # ---------------------------------------------------------------------------------------------
-def _penalty_equivalents(prior: Prior, name: str, sigma: float, n: int, bern: bool) -> dict:
+def _penalty_equivalents(prior: Prior, lik: Likelihood, sigma: float, n: int) -> dict:
+    """The prior's penalty in each library convention for its likelihood (at ``sigma``)."""
     from bayesreg.conventions import prior_to_penalty
 
-    table = _EQUIVALENTS_BERNOULLI if bern else _EQUIVALENTS
-    return {c: prior_to_penalty(prior, c, sigma=sigma, n=n) for c in table[name]}
+    by_kind = _EQUIVALENTS.get(lik.sklearn_loss, {})
+    kind = "l1" if L1_PART.met(prior, lik) else "l2"
+    return {c: prior_to_penalty(prior, c, sigma=sigma, n=n) for c in by_kind.get(kind, ())}
+
+
+def _map_entry(model: RegressionModel, est: Any, n: int) -> dict[str, Any]:
+    """The report entry of one prior's MAP: the estimate and its penalty equivalents."""
+    prior = model.prior
+    sigma_hat = float(est.sigma) if est.sigma is not None else 1.0
+    return {
+        "prior": repr(prior),
+        "scale": prior.scale,
+        "map": {
+            "coef": dict(zip(model.feature_names, est.coef.tolist(), strict=True)),
+            "intercept": est.intercept,
+            "sigma": est.sigma,
+            "n_zero": int(np.sum(est.coef == 0.0)),
+            "method": est.method,
+            "converged": bool(est.converged),
+        },
+        "penalty_equivalents": _penalty_equivalents(prior, model.likelihood, sigma_hat, n),
+    }
+
+
+def _verify_one(model: RegressionModel, name: str, entry: dict[str, Any], echo) -> None:
+    from bayesreg.verify import verify
+
+    t0 = time.perf_counter()
+    ver = verify(model)
+    entry["verification"] = ver.to_dict()
+    entry["verification_seconds"] = time.perf_counter() - t0
+    echo(
+        f"[{name}] {model.prior!r}: MAP has {entry['map']['n_zero']} of {model.p} "
+        f"coefficients exactly 0; verification {'PASS' if ver.passed else 'FAIL'}"
+    )
+    if not ver.passed:
+        echo(str(ver))
+
+
+def _settings_dict(settings: ReportSettings, prior_sd: float, rule: str) -> dict[str, Any]:
+    return {
+        "priors": settings.prior_names,
+        "prior_sd": prior_sd,
+        "scale_rule": rule,
+        "backend": settings.backend,
+        "draws": settings.draws,
+        "tune": settings.tune,
+        "chains": settings.chains,
+        "random_seed": settings.random_seed,
+        "min_ess": settings.min_ess,
+        "path_points": settings.path_points,
+    }
 
 
 def run_report(
-    X: pd.DataFrame,
+    X: Any,
     y: np.ndarray,
     settings: ReportSettings,
     *,
     likelihood: Likelihood | None = None,
     data_info: dict[str, Any] | None = None,
-    sample: bool = True,
     echo: Callable[[str], None] = print,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Verify, sample, diagnose and summarize each prior's model on (X, y).
@@ -204,8 +266,6 @@ def run_report(
         Default ``GaussianLikelihood()`` (sigma estimated).
     data_info : dict, optional
         Stored under ``"data"`` (source, target, ...).
-    sample : bool, default True
-        False: verification only (``bayesreg verify``); no posterior, no figures.
     echo : callable
         Receives the terminal summary lines.
 
@@ -217,12 +277,9 @@ def run_report(
         The Python objects behind it (models, MAPs, idata, path) for the figures.
     """
     from bayesreg import __version__
-    from bayesreg.diagnostics import diagnose
     from bayesreg.solvers import map_estimate
-    from bayesreg.verify import verify
 
     likelihood = GaussianLikelihood() if likelihood is None else likelihood
-    bern = isinstance(likelihood, BernoulliLikelihood)
     X_arr = np.asarray(X, dtype=np.float64)
     y_arr = np.asarray(y, dtype=np.float64)
     if settings.prior_sd is None:
@@ -237,79 +294,52 @@ def run_report(
     priors_out: dict[str, Any] = {}
     results: dict[str, Any] = {"models": {}, "maps": {}, "idata": {}, "prior_sd": prior_sd}
     for name in settings.prior_names:
-        prior = prior_for(name, prior_sd)
-        model = RegressionModel(X, y_arr, prior, likelihood)
-        results["models"][name] = model
+        model = RegressionModel(X, y_arr, prior_for(name, prior_sd), likelihood)
         est = map_estimate(model, warn=False)
-        results["maps"][name] = est
-        sigma_hat = float(est.sigma) if est.sigma is not None else 1.0
-        entry: dict[str, Any] = {
-            "prior": repr(prior),
-            "scale": prior.scale,
-            "map": {
-                "coef": dict(zip(model.feature_names, est.coef.tolist(), strict=True)),
-                "intercept": est.intercept,
-                "sigma": est.sigma,
-                "n_zero": int(np.sum(est.coef == 0.0)),
-                "method": est.method,
-                "converged": bool(est.converged),
-            },
-            "penalty_equivalents": _penalty_equivalents(prior, name, sigma_hat, n, bern),
-        }
-        t0 = time.perf_counter()
-        ver = verify(model)
-        entry["verification"] = ver.to_dict()
-        entry["verification_seconds"] = time.perf_counter() - t0
-        status = "PASS" if ver.passed else "FAIL"
-        echo(
-            f"[{name}] {prior!r}: MAP has {entry['map']['n_zero']} of {p} coefficients exactly 0; "
-            f"verification {status}"
-        )
-        if not ver.passed:
-            echo(str(ver))
-        if sample:
-            _sample_one(model, name, est, entry, results, settings, diagnose, echo)
+        results["models"][name], results["maps"][name] = model, est
+        entry = _map_entry(model, est, n)
+        _verify_one(model, name, entry, echo)
+        _sample_one(model, name, est, entry, results, settings, echo)
         priors_out[name] = entry
-
     path = None
-    if sample and settings.path_points > 0:
-        results["path_prior"], path = _path(results, settings, prior_sd)
+    if settings.path_points > 0:
+        results["path_prior"], path = _path(results, settings)
         results["path"] = path
     report = {
         "bayesreg_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "data": data,
-        "settings": {
-            "priors": settings.prior_names,
-            "prior_sd": prior_sd,
-            "scale_rule": rule,
-            "backend": settings.backend,
-            "draws": settings.draws,
-            "tune": settings.tune,
-            "chains": settings.chains,
-            "seed": settings.seed,
-            "min_ess": settings.min_ess,
-            "path_points": settings.path_points if sample else 0,
-        },
+        "settings": _settings_dict(settings, prior_sd, rule),
         "priors": priors_out,
         "path": None if path is None else path.to_dict(),
         "figures": [],
-        "verdict": verdict(priors_out, sampled=sample),
+        "verdict": verdict(priors_out, sampled=True),
     }
-    return _jsonable(report), results
+    return jsonable(report), results
 
 
-def _sample_one(model, name, est, entry, results, settings, diagnose, echo) -> None:
+def _effective_df(model: RegressionModel, est: Any) -> float | None:
+    """Ridge's effective degrees of freedom at the MAP's sigma, for a Gaussian penalty with a
+    quadratic likelihood (None otherwise)."""
+    from bayesreg.shrinkage import effective_degrees_of_freedom
+
+    prior, lik = model.prior, model.likelihood
+    if not (GAUSSIAN_PENALTY.met(prior, lik) and QUADRATIC_LIKELIHOOD.met(prior, lik)):
+        return None
+    sigma_hat = float(est.sigma if est.sigma is not None else lik.fixed_sigma)
+    alpha = sigma_hat**2 * prior.elastic_coefs(sigma_hat)[1]  # Ridge alpha = sigma^2 / tau^2
+    return float(effective_degrees_of_freedom(model.X, alpha))
+
+
+def _sample_one(model, name, est, entry, results, settings, echo) -> None:
+    from bayesreg.diagnostics import diagnose
     from bayesreg.sampling import sample_posterior
-    from bayesreg.shrinkage import (
-        effective_degrees_of_freedom,
-        posterior_shrinkage,
-        sparsity_summary,
-    )
+    from bayesreg.shrinkage import posterior_shrinkage, sparsity_summary
 
     idata = sample_posterior(
         model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-        backend=settings.backend, random_seed=settings.seed, progressbar=settings.progressbar,
+        backend=settings.backend, random_seed=settings.random_seed,
+        progressbar=settings.progressbar,
     )  # fmt: skip
     results["idata"][name] = idata
     entry["sampling_time"] = float(idata.posterior.attrs.get("sampling_time", float("nan")))
@@ -319,10 +349,9 @@ def _sample_one(model, name, est, entry, results, settings, diagnose, echo) -> N
     entry["shrinkage"] = posterior_shrinkage(idata, model).to_dict()
     sparsity = sparsity_summary(idata, model, map_coef=est.coef)
     entry["sparsity"] = sparsity.to_dict()
-    if name == "gaussian" and isinstance(model.likelihood, GaussianLikelihood):
-        sigma_hat = float(est.sigma)
-        alpha = sigma_hat**2 / model.prior.scale**2  # Ridge alpha at the MAP's sigma
-        entry["effective_df"] = float(effective_degrees_of_freedom(model.X, alpha))
+    edf = _effective_df(model, est)
+    if edf is not None:
+        entry["effective_df"] = edf
     verdict_d = "OK" if diag.ok else f"{len(diag.problems)} problem(s): {', '.join(diag.kinds)}"
     echo(
         f"[{name}] posterior ({entry['backend']}, {entry['sampling_time']:.1f}s): diagnostics {verdict_d}"
@@ -332,16 +361,19 @@ def _sample_one(model, name, est, entry, results, settings, diagnose, echo) -> N
     echo(f"[{name}] {sparsity.statement.split('. ')[0]}.")
 
 
-def _path(results: dict[str, Any], settings: ReportSettings, prior_sd: float):
+def _path(results: dict[str, Any], settings: ReportSettings):
+    """The posterior path of the sparsest-making prior fitted (one with an L1 part, if any)."""
     from bayesreg.sampling import posterior_path
 
-    name = "laplace" if "laplace" in results["models"] else "gaussian"
-    model = results["models"][name]
+    models = results["models"]
+    l1 = [k for k, m in models.items() if L1_PART.met(m.prior, m.likelihood)]
+    name = l1[0] if l1 else next(iter(models))
+    model = models[name]
     # from 1% to 10x the chosen prior sd: from "almost everything shrunk" to "almost OLS"
     scales = model.prior.scale * np.logspace(-2.0, 1.0, settings.path_points)
     path = posterior_path(
         model, scales, draws=min(settings.draws, 500), tune=min(max(settings.tune, 1), 500),
-        chains=2, backend=settings.backend, random_seed=settings.seed,
+        chains=2, backend=settings.backend, random_seed=settings.random_seed,
         progressbar=settings.progressbar,
     )  # fmt: skip
     return name, path
@@ -460,7 +492,7 @@ def _geometry(model: RegressionModel):
     """
     from bayesreg import plotting as bp
 
-    if isinstance(model.likelihood, BernoulliLikelihood) or model.p < 2:
+    if not model.likelihood.quadratic or model.p < 2:  # loss contours of least squares
         return None
     X, y = model.X, model.y
     Xc, yc = X - X.mean(0), y - y.mean()
@@ -522,7 +554,7 @@ def render_html(report: dict[str, Any], figures: Sequence[tuple[str, str, str]])
         f"target <code>{html.escape(str(d.get('target', 'y')))}</code>, likelihood "
         f"{html.escape(d['likelihood'])}. Prior sd {s['prior_sd']:.4g} ({html.escape(s['scale_rule'])}); "
         f"sampling: {html.escape(s['backend'])}, {s['chains']} chains x {s['draws']} draws "
-        f"(tune {s['tune']}), seed {s['seed']}. bayesreg {html.escape(report['bayesreg_version'])}, "
+        f"(tune {s['tune']}), seed {s['random_seed']}. bayesreg {html.escape(report['bayesreg_version'])}, "
         f"{html.escape(report['created'])}.</p>",
     ]
     for name, e in report["priors"].items():
@@ -572,13 +604,29 @@ def render_html(report: dict[str, Any], figures: Sequence[tuple[str, str, str]])
 def write_report(
     report: dict[str, Any], results: dict[str, Any], out_dir: str | os.PathLike[str]
 ) -> tuple[str, str]:
-    """Write ``out_dir/index.html`` and ``out_dir/report.json``; return their paths."""
+    """Write ``out_dir/index.html`` and ``out_dir/report.json``; return their paths.
+
+    Both files are rendered and written in full into a temporary folder next to ``out_dir``
+    (the same file system) before either is moved into place with ``os.replace`` (atomic per
+    file): a failure while rendering or writing leaves the previous report (or nothing) in
+    ``out_dir``, never a truncated file, and no temporary folder behind.
+    """
+    out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     figures = make_figures(report, results)
-    html_path = os.path.join(out_dir, "index.html")
-    json_path = os.path.join(out_dir, "report.json")
-    with open(html_path, "w", encoding="utf-8") as fh:
-        fh.write(render_html(report, figures))
-    with open(json_path, "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=1, allow_nan=False)
-    return html_path, json_path
+    page = render_html(report, figures)
+    text = json.dumps(report, indent=1, allow_nan=False)
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    tmp = tempfile.mkdtemp(prefix=".bayesreg-report-", dir=parent)
+    try:
+        for name, content in (("index.html", page), ("report.json", text)):
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
+                fh.write(content)
+        paths = []
+        for name in ("index.html", "report.json"):
+            target = os.path.join(out_dir, name)
+            os.replace(os.path.join(tmp, name), target)
+            paths.append(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return paths[0], paths[1]

@@ -19,25 +19,49 @@ Units. For a Gaussian prior the scale is tau (w_j ~ N(0, tau^2)) and scikit-lear
 ``alpha = sigma^2 / tau^2``; for a Laplace prior the scale is b and Lasso's
 ``alpha = sigma^2 / (n b)``. Park & Casella's lambda (``w_j | sigma ~ Laplace(0, sigma /
 lambda)``) is a ``Laplace(1 / lambda, scale_by_sigma=True)`` prior.
+
+Calling convention (one for the whole module): every function takes the data ``X, y`` first,
+because the searches refit on folds and splits of them, and everything after ``X, y`` is
+keyword-only. ``prior`` is a :class:`~bayesreg.priors.Prior` (its scale is replaced by the
+candidates) or a name of :func:`~bayesreg.priors.prior_names`; ``likelihood`` is a
+:class:`~bayesreg.likelihoods.Likelihood` or a name of
+:func:`~bayesreg.likelihoods.likelihood_names` (``sigma=`` sets a named likelihood's known
+noise sd), resolved in one place (``_resolve_likelihood``). Seeds are ``random_seed`` (None, an
+int or a numpy Generator). The MAP fits use :func:`bayesreg.solvers.map_estimate` on a
+:class:`~bayesreg.model.RegressionModel` per training split (one model per split, compiled
+once, its scale set in place: the model is this module's own, never the caller's), the
+posterior fits
+:func:`bayesreg.sampling.sample_posterior`: selection does not depend on the scikit-learn facade.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from bayesreg._validation import check_choice, check_positive_int, check_X_y
+from bayesreg._capabilities import HAS_MAP, require
+from bayesreg._results import Result
+from bayesreg._validation import (
+    check_choice,
+    check_positive_int,
+    check_random_seed,
+    check_X_y,
+)
 from bayesreg.conventions import prior_to_penalty
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.priors import ElasticNet, Gaussian, Laplace, Prior
+from bayesreg.gibbs import GIBBS_PRIORS, bayesian_lasso_gibbs, mcem_lasso_lambda
+from bayesreg.likelihoods import Likelihood, likelihood_from_name
+from bayesreg.model import RegressionModel
+from bayesreg.priors import Prior, prior_from_name
+from bayesreg.solvers import MapEstimate, map_estimate
 
 __all__ = [
+    "COMPARE_PRIORS",
     "SELECTION_METHODS",
     "SelectionResult",
     "compare_selection",
@@ -57,12 +81,10 @@ SELECTION_METHODS = (
     "full_bayes",
     "evidence",
 )
-_PRIORS = ("gaussian", "laplace")
-_LIKELIHOODS = ("gaussian", "bernoulli")
 
 
-@dataclass
-class SelectionResult:
+@dataclass(frozen=True)
+class SelectionResult(Result):
     """The outcome of one way of choosing the prior scale.
 
     Attributes
@@ -78,7 +100,7 @@ class SelectionResult:
         What ``curve`` is, and whether it is minimized or maximized.
     sigma : float or None
         Noise sd used or estimated (None for Bernoulli).
-    elapsed_s : float
+    seconds : float
         Wall time, compilation included.
     n : int
         Number of observations (for converting to per-sample conventions).
@@ -92,7 +114,7 @@ class SelectionResult:
     curve: np.ndarray
     criterion: str
     sigma: float | None
-    elapsed_s: float
+    seconds: float
     n: int
     extra: dict = field(default_factory=dict)
 
@@ -103,36 +125,59 @@ class SelectionResult:
 
     @property
     def sklearn_alpha(self) -> float:
-        """The chosen strength as scikit-learn's ``alpha``: Ridge for a Gaussian prior,
-        Lasso for a Laplace prior, ElasticNet's alpha for an elastic net (at ``sigma``)."""
+        """The chosen strength as scikit-learn's ``alpha``: Ridge for a penalty without an L1
+        part (Gaussian), Lasso for one without an L2 part (Laplace), ElasticNet's alpha for a
+        mix (at ``sigma``); read from the prior's ``elastic_coefs``."""
         sigma = 1.0 if self.sigma is None else self.sigma
-        conv = {
-            Gaussian: "sklearn_ridge",
-            Laplace: "sklearn_lasso",
-            ElasticNet: "sklearn_elasticnet",
-        }
-        return prior_to_penalty(self.prior, conv[type(self.prior)], sigma=sigma, n=self.n)
+        coefs = self.prior.elastic_coefs(sigma)
+        if coefs is None:
+            raise ValueError(
+                f"{self.prior!r} has no scikit-learn alpha: it is not an elastic penalty."
+            )
+        a, c = coefs
+        conv = "sklearn_ridge" if a == 0 else "sklearn_lasso" if c == 0 else "sklearn_elasticnet"
+        return prior_to_penalty(self.prior, conv, sigma=sigma, n=self.n)
+
+    def _extra_dict(self) -> dict:
+        return {"scale": self.scale}
 
     def __repr__(self) -> str:
         sig = "" if self.sigma is None else f", sigma={self.sigma:.4g}"
         return (
             f"SelectionResult(method={self.method!r}, prior={self.prior!r}{sig}, "
-            f"elapsed_s={self.elapsed_s:.3g})"
+            f"seconds={self.seconds:.3g})"
         )
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _make_prior(prior: str | Prior, scale: float, l1_ratio: float = 0.5) -> Prior:
+def _make_prior(prior: str | Prior, scale: float) -> Prior:
+    """``prior`` at ``scale``: a Prior's copy, or the registry's prior of that name."""
     if isinstance(prior, Prior):
         return prior.with_scale(scale)
-    check_choice(prior, "prior", ("gaussian", "laplace", "elasticnet"))
-    if prior == "gaussian":
-        return Gaussian(scale)
-    if prior == "laplace":
-        return Laplace(scale)
-    return ElasticNet(scale, l1_ratio)
+    return prior_from_name(prior, scale)
+
+
+def _resolve_likelihood(likelihood: str | Likelihood, sigma: float | None) -> Likelihood:
+    """The one resolution of ``likelihood``: a Likelihood as given, or a registry name (with
+    ``sigma`` as its known noise sd when given)."""
+    if isinstance(likelihood, Likelihood):
+        if sigma is not None:
+            raise ValueError(
+                f"Pass a known sigma inside the Likelihood ({likelihood!r}) or with a likelihood "
+                f"name, not both. Got sigma={sigma!r}."
+            )
+        return likelihood
+    lik = likelihood_from_name(likelihood)
+    if sigma is None:
+        return lik
+    if not lik.has_sigma:
+        raise ValueError(
+            f"The {likelihood!r} likelihood has no noise scale; sigma must be None. "
+            f"Got sigma={sigma!r}."
+        )
+    return likelihood_from_name(likelihood, sigma=sigma)
 
 
 def default_scale_grid(X: np.ndarray, y: np.ndarray, num: int = 30) -> np.ndarray:
@@ -159,33 +204,71 @@ def _check_grid(scales, X, y, name="scales") -> np.ndarray:
     return grid
 
 
-def _estimator(likelihood: str, prior: Prior, sigma: float | None, fit_intercept: bool):
-    from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
-
-    if likelihood == "gaussian":
-        return BayesianLinearRegression(prior=prior, sigma=sigma, fit_intercept=fit_intercept)
-    return BayesianLogisticRegression(prior=prior, fit_intercept=fit_intercept)
+def _mse(y: np.ndarray, eta: np.ndarray, lik: Likelihood, sigma: float) -> float:
+    return float(np.mean((y - eta) ** 2))
 
 
-def _heldout_loss(est, X, y, likelihood: str) -> float:
-    """Mean squared error (Gaussian) or mean log loss (Bernoulli) of the MAP on (X, y)."""
-    if likelihood == "gaussian":
-        r = y - est.predict(X)
-        return float(np.mean(r**2))
-    eta = est.decision_function(X)
-    y01 = (y == est.classes_[1]).astype(float)
-    return float(np.mean(np.logaddexp(0.0, eta) - y01 * eta))
+def _log_loss(y: np.ndarray, eta: np.ndarray, lik: Likelihood, sigma: float) -> float:
+    return float(np.mean(np.logaddexp(0.0, eta) - y * eta))
 
 
-def _final_fit(likelihood, prior, sigma, fit_intercept, X, y):
-    """Refit on all the data at the chosen scale; returns (estimator, sigma)."""
-    est = _estimator(likelihood, prior, sigma, fit_intercept).fit(X, y)
-    return est, (getattr(est, "sigma_", None) if likelihood == "gaussian" else None)
+def _mean_nll(y: np.ndarray, eta: np.ndarray, lik: Likelihood, sigma: float) -> float:
+    return -float(lik.logpdf(eta, y, sigma)) / y.size
 
 
-def _criterion_name(likelihood: str, what: str) -> str:
-    loss = "mean squared error" if likelihood == "gaussian" else "mean log loss"
-    return f"{what} {loss} (minimized)"
+#: the held-out loss of the MAP, by the likelihood's scikit-learn loss (its usual score); any
+#: other likelihood is scored by its mean negative log-likelihood
+_HELDOUT: dict[str | None, tuple[Callable[..., float], str]] = {
+    "squared_error": (_mse, "mean squared error"),
+    "log_loss": (_log_loss, "mean log loss"),
+}
+_FALLBACK = (_mean_nll, "mean negative log-likelihood")
+
+
+def _heldout_loss(est: MapEstimate, X: np.ndarray, y: np.ndarray, lik: Likelihood) -> float:
+    """The held-out loss of the MAP ``est`` on (X, y) (see ``_HELDOUT``)."""
+    loss, _ = _HELDOUT.get(lik.sklearn_loss, _FALLBACK)
+    sigma = est.sigma if est.sigma is not None else (lik.fixed_sigma or 1.0)
+    return loss(y, X @ est.coef + est.intercept, lik, sigma)
+
+
+def _criterion_name(lik: Likelihood, what: str) -> str:
+    return f"{what} {_HELDOUT.get(lik.sklearn_loss, _FALLBACK)[1]} (minimized)"
+
+
+def _scale_losses(
+    X: np.ndarray, y: np.ndarray, train, test, base: Prior, lik: Likelihood, grid, fit_intercept
+) -> np.ndarray:
+    """Held-out loss of the MAP fitted on ``train`` at each scale of ``grid``.
+
+    One model per split, compiled once: this function's own model, so its scale is set in
+    place (``set_prior_scale``); nobody else holds it.
+    """
+    model = RegressionModel(X[train], y[train], base, lik, fit_intercept)
+    out = np.empty(grid.size)
+    for i, s in enumerate(grid):
+        model.set_prior_scale(float(s))
+        out[i] = _heldout_loss(map_estimate(model), X[test], y[test], lik)
+    return out
+
+
+def _sigma_of(chosen: Prior, lik: Likelihood, fit_intercept: bool, X, y) -> float | None:
+    """The noise sd to report: the known one, the MAP's on all the data, or None (no sigma)."""
+    if not lik.has_sigma:
+        return None
+    if lik.fixed_sigma is not None:
+        return float(lik.fixed_sigma)
+    return map_estimate(RegressionModel(X, y, chosen, lik, fit_intercept)).sigma
+
+
+def _setup(who: str, X, y, prior, likelihood, sigma, scales):
+    """Validated (Xa, ya, grid, base prior, likelihood) shared by the MAP searches."""
+    lik = _resolve_likelihood(likelihood, sigma)
+    Xa, ya = check_X_y(X, y)
+    grid = _check_grid(scales, Xa, ya)
+    base = _make_prior(prior, float(grid[0]))
+    require(who, (HAS_MAP,), base, lik)
+    return Xa, ya, grid, base, lik
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,15 +283,15 @@ def validation_search(
     search: str = "grid",
     n_random: int = 20,
     validation_fraction: float = 0.25,
-    likelihood: str = "gaussian",
+    likelihood: str | Likelihood = "gaussian",
     sigma: float | None = None,
     fit_intercept: bool = True,
-    random_state: int | None = 0,
+    random_seed: int | np.random.Generator | None = 0,
 ) -> SelectionResult:
     """Choose the prior scale by the MAP's error on a held-out validation set.
 
     The data are split once (``validation_fraction`` held out, shuffled with
-    ``random_state``); the MAP is fitted on the rest at each candidate scale and the scale with
+    ``random_seed``); the MAP is fitted on the rest at each candidate scale and the scale with
     the smallest validation error (MSE, or log loss for ``likelihood="bernoulli"``) wins. The
     returned prior is refitted on all the data only to report sigma.
 
@@ -216,7 +299,9 @@ def validation_search(
     ----------
     X : array-like (n, p)
     y : array-like (n,)
-    prior : {"gaussian", "laplace", "elasticnet"} or Prior
+    prior : str or Prior
+        A name of :func:`~bayesreg.priors.prior_names` with a MAP (e.g. "gaussian", "laplace",
+        "elasticnet"), or a Prior.
     scales : sequence of float, optional
         The grid (``search="grid"``), or the range ``[min, max]`` sampled log-uniformly
         (``search="random"``). Default :func:`default_scale_grid`.
@@ -224,21 +309,21 @@ def validation_search(
     n_random : int
         Number of random candidates.
     validation_fraction : float in (0, 1)
-    likelihood : {"gaussian", "bernoulli"}
+    likelihood : str or Likelihood
+        A name of :func:`~bayesreg.likelihoods.likelihood_names` or a Likelihood.
     sigma : float, optional
-        Known noise sd (Gaussian); None estimates it jointly in each MAP.
+        Known noise sd of a named likelihood; None estimates it jointly in each MAP.
+    random_seed : int, numpy Generator or None
     """
     start = time.perf_counter()
     check_choice(search, "search", ("grid", "random"))
-    check_choice(likelihood, "likelihood", _LIKELIHOODS)
-    Xa, ya = check_X_y(X, y)
+    Xa, ya, grid, base, lik = _setup("validation_search", X, y, prior, likelihood, sigma, scales)
     if not 0.0 < float(validation_fraction) < 1.0:
         raise ValueError(
             "The 'validation_fraction' parameter must be a float in the range (0, 1). "
             f"Got {validation_fraction!r} instead."
         )
-    grid = _check_grid(scales, Xa, ya)
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(check_random_seed(random_seed, "random_seed", "validation_search"))
     if search == "random":
         n_random = check_positive_int(n_random, "n_random", "validation_search")
         lo, hi = np.log(grid.min()), np.log(grid.max())
@@ -247,23 +332,16 @@ def validation_search(
     perm = rng.permutation(n)
     n_val = max(1, round(validation_fraction * n))
     val, train = perm[:n_val], perm[n_val:]
-    curve = np.empty(grid.size)
-    base = _make_prior(prior, float(grid[0]))
-    for i, s in enumerate(grid):
-        est = _estimator(likelihood, base.with_scale(float(s)), sigma, fit_intercept)
-        est.fit(Xa[train], ya[train])
-        curve[i] = _heldout_loss(est, Xa[val], ya[val], likelihood)
-    best = int(np.argmin(curve))
-    chosen = base.with_scale(float(grid[best]))
-    _, sig = _final_fit(likelihood, chosen, sigma, fit_intercept, Xa, ya)
+    curve = _scale_losses(Xa, ya, train, val, base, lik, grid, fit_intercept)
+    chosen = base.with_scale(float(grid[int(np.argmin(curve))]))
     return SelectionResult(
         method=f"validation_{search}",
         prior=chosen,
         grid=grid,
         curve=curve,
-        criterion=_criterion_name(likelihood, "validation"),
-        sigma=sig if sigma is None else float(sigma),
-        elapsed_s=time.perf_counter() - start,
+        criterion=_criterion_name(lik, "validation"),
+        sigma=_sigma_of(chosen, lik, fit_intercept, Xa, ya),
+        seconds=time.perf_counter() - start,
         n=n,
         extra={"n_validation": n_val},
     )
@@ -279,7 +357,7 @@ def kfold_search(
     prior: str | Prior = "gaussian",
     scales: Sequence[float] | None = None,
     cv: object = 5,
-    likelihood: str = "gaussian",
+    likelihood: str | Likelihood = "gaussian",
     sigma: float | None = None,
     fit_intercept: bool = True,
     one_standard_error: bool = False,
@@ -287,26 +365,21 @@ def kfold_search(
     """Choose the prior scale by k-fold cross-validated error of the MAP.
 
     ``cv`` is anything scikit-learn's ``check_cv`` accepts: an int (KFold, or StratifiedKFold
-    for a classifier), a splitter object (``KFold``, ``GroupKFold``, ``TimeSeriesSplit``, ...)
-    or an iterable of (train, test) index pairs. ``one_standard_error=True`` picks the smallest
-    scale (strongest prior) within one standard error of the best mean, glmnet's ``lambda.1se``.
-    ``extra["se"]`` holds the standard error of each mean.
+    for a classification likelihood), a splitter object (``KFold``, ``GroupKFold``,
+    ``TimeSeriesSplit``, ...) or an iterable of (train, test) index pairs.
+    ``one_standard_error=True`` picks the smallest scale (strongest prior) within one standard
+    error of the best mean, glmnet's ``lambda.1se``. ``extra["se"]`` holds the standard error
+    of each mean. ``prior``, ``likelihood`` and ``sigma`` as in :func:`validation_search`.
     """
     from sklearn.model_selection import check_cv
 
     start = time.perf_counter()
-    check_choice(likelihood, "likelihood", _LIKELIHOODS)
-    Xa, ya = check_X_y(X, y)
-    grid = _check_grid(scales, Xa, ya)
-    splitter = check_cv(cv, ya, classifier=likelihood == "bernoulli")
+    Xa, ya, grid, base, lik = _setup("kfold_search", X, y, prior, likelihood, sigma, scales)
+    splitter = check_cv(cv, ya, classifier=lik.sklearn_loss == "log_loss")
     folds = list(splitter.split(Xa, ya))
-    base = _make_prior(prior, float(grid[0]))
-    losses = np.empty((grid.size, len(folds)))
-    for i, s in enumerate(grid):
-        for k, (tr, te) in enumerate(folds):
-            est = _estimator(likelihood, base.with_scale(float(s)), sigma, fit_intercept)
-            est.fit(Xa[tr], ya[tr])
-            losses[i, k] = _heldout_loss(est, Xa[te], ya[te], likelihood)
+    losses = np.column_stack(
+        [_scale_losses(Xa, ya, tr, te, base, lik, grid, fit_intercept) for tr, te in folds]
+    )
     curve = losses.mean(axis=1)
     se = losses.std(axis=1, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 else np.zeros(grid.size)
     best = int(np.argmin(curve))
@@ -314,15 +387,14 @@ def kfold_search(
         ok = np.flatnonzero(curve <= curve[best] + se[best])
         best = int(ok[np.argmin(grid[ok])])
     chosen = base.with_scale(float(grid[best]))
-    _, sig = _final_fit(likelihood, chosen, sigma, fit_intercept, Xa, ya)
     return SelectionResult(
         method="kfold",
         prior=chosen,
         grid=grid,
         curve=curve,
-        criterion=_criterion_name(likelihood, f"{len(folds)}-fold CV"),
-        sigma=sig if sigma is None else float(sigma),
-        elapsed_s=time.perf_counter() - start,
+        criterion=_criterion_name(lik, f"{len(folds)}-fold CV"),
+        sigma=_sigma_of(chosen, lik, fit_intercept, Xa, ya),
+        seconds=time.perf_counter() - start,
         n=len(ya),
         extra={"se": se, "fold_losses": losses},
     )
@@ -331,95 +403,90 @@ def kfold_search(
 # ---------------------------------------------------------------------------------------------
 # 3. PSIS-LOO over a grid of prior scales (one model, one compiled sampler)
 # ---------------------------------------------------------------------------------------------
+def _warn_pareto_k(scale: float, k: np.ndarray, n_bad: int, threshold: float) -> None:
+    worst = np.argsort(k)[::-1][: min(5, n_bad)]
+    warnings.warn(
+        f"PSIS-LOO at prior scale {scale:.4g}: {n_bad} of {len(k)} observations have "
+        f"Pareto k > {threshold} (max {float(np.max(k)):.2f}; worst at indices "
+        f"{worst.tolist()}): their leave-one-out estimates are unreliable. Use k-fold CV "
+        "for this scale, or more draws / moment matching.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def psis_loo_search(
     X: object,
     y: object,
     *,
     prior: str | Prior = "gaussian",
     scales: Sequence[float] | None = None,
-    likelihood: str = "gaussian",
+    likelihood: str | Likelihood = "gaussian",
     sigma: float | None = None,
     fit_intercept: bool = True,
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
     backend: str = "auto",
-    random_seed: int | None = 0,
+    random_seed: int | np.random.Generator | None = 0,
     progressbar: bool = False,
     pareto_k_threshold: float = 0.7,
 ) -> SelectionResult:
     """Choose the prior scale by the PSIS-LOO estimate of the expected log predictive density.
 
-    One :class:`~bayesreg.model.RegressionModel` is built; each scale goes in through
-    ``model.set_prior_scale`` (a ``pm.Data`` change), so the sampler is compiled once and reused
-    (``extra["compile_time"]`` lists each call's compile time: non-zero only for the first).
-    At each scale the posterior is sampled and ``az.loo`` computes elpd_loo and the Pareto k of
-    each observation; observations with ``k > pareto_k_threshold`` (0.7, Vehtari et al. 2017)
-    make that scale's estimate unreliable: a ``UserWarning`` says how many and where.
-    ``curve`` is elpd_loo (maximized), ``extra["se"]`` its standard error.
+    One :class:`~bayesreg.model.RegressionModel` is built (this function's own; the caller
+    passes data, not a model); each scale goes in through ``model.set_prior_scale``, so the
+    sampler is compiled once and reused (``extra["compile_time"]`` lists each call's compile
+    time: non-zero only for the first). At each scale the posterior is sampled and ``az.loo``
+    computes elpd_loo and the Pareto k of each observation; observations with
+    ``k > pareto_k_threshold`` (0.7, Vehtari et al. 2017) make that scale's estimate
+    unreliable: a ``UserWarning`` says how many and where. ``curve`` is elpd_loo (maximized),
+    ``extra["se"]`` its standard error. Scale ``i`` is sampled with seed ``random_seed + i``.
     """
-    import arviz as az
-
-    from bayesreg.model import RegressionModel
+    from bayesreg import _arviz
     from bayesreg.sampling import sample_posterior
 
     start = time.perf_counter()
-    check_choice(likelihood, "likelihood", _LIKELIHOODS)
+    lik = _resolve_likelihood(likelihood, sigma)
+    seed = check_random_seed(random_seed, "random_seed", "psis_loo_search")
     Xa, ya = check_X_y(X, y)
     grid = _check_grid(scales, Xa, ya)
-    base = _make_prior(prior, float(grid[0]))
-    lik = GaussianLikelihood(sigma) if likelihood == "gaussian" else BernoulliLikelihood()
-    model = RegressionModel(Xa, ya, base, lik, fit_intercept)
-    elpd = np.empty(grid.size)
-    se = np.empty(grid.size)
+    model = RegressionModel(Xa, ya, _make_prior(prior, float(grid[0])), lik, fit_intercept)
+    elpd, se, max_k = np.empty(grid.size), np.empty(grid.size), np.empty(grid.size)
     n_bad = np.zeros(grid.size, dtype=int)
-    max_k = np.empty(grid.size)
-    compile_times = []
     sigmas = np.full(grid.size, np.nan)
+    compile_times = []
     for i, s in enumerate(grid):
-        model.set_prior_scale(float(s))
+        model.set_prior_scale(float(s))  # our own model: the compiled sampler is reused
         idata = sample_posterior(
-            model,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            backend=backend,
-            random_seed=None if random_seed is None else random_seed + i,
-            progressbar=progressbar,
-        )
+            model, draws=draws, tune=tune, chains=chains, backend=backend,
+            random_seed=None if seed is None else seed + i, progressbar=progressbar,
+        )  # fmt: skip
         compile_times.append(float(idata.posterior.attrs.get("compile_time", np.nan)))
         with warnings.catch_warnings():
-            # az.loo's own warning is replaced by ours, which names the scale
-            warnings.simplefilter("ignore")
-            loo = az.loo(idata, pointwise=True)
+            warnings.simplefilter(
+                "ignore"
+            )  # az.loo's warning is replaced by ours (names the scale)
+            loo = _arviz.loo(idata)
         elpd[i], se[i] = float(loo.elpd_loo), float(loo.se)
         k = np.asarray(loo.pareto_k)
-        max_k[i] = float(np.max(k))
-        n_bad[i] = int(np.sum(k > pareto_k_threshold))
+        max_k[i], n_bad[i] = float(np.max(k)), int(np.sum(k > pareto_k_threshold))
         if "sigma" in idata.posterior:
             sigmas[i] = float(idata.posterior["sigma"].median())
         if n_bad[i]:
-            worst = np.argsort(k)[::-1][: min(5, n_bad[i])]
-            warnings.warn(
-                f"PSIS-LOO at prior scale {s:.4g}: {n_bad[i]} of {len(k)} observations have "
-                f"Pareto k > {pareto_k_threshold} (max {max_k[i]:.2f}; worst at indices "
-                f"{worst.tolist()}): their leave-one-out estimates are unreliable. Use k-fold CV "
-                "for this scale, or more draws / moment matching.",
-                UserWarning,
-                stacklevel=2,
-            )
+            _warn_pareto_k(float(s), k, int(n_bad[i]), pareto_k_threshold)
     best = int(np.argmax(elpd))
-    chosen = base.with_scale(float(grid[best]))
+    known = lik.fixed_sigma
     return SelectionResult(
         method="psis_loo",
-        prior=chosen,
+        prior=model.prior.with_scale(float(grid[best])),
         grid=grid,
         curve=elpd,
         criterion="elpd_loo (maximized)",
-        sigma=(float(sigma) if sigma is not None else float(sigmas[best]))
-        if likelihood == "gaussian"
+        sigma=(float(known) if known is not None else float(sigmas[best]))
+        if lik.has_sigma
         else None,
-        elapsed_s=time.perf_counter() - start,
+        seconds=time.perf_counter() - start,
         n=len(ya),
         extra={
             "se": se,
@@ -443,7 +510,7 @@ def full_bayes(
     tune: int = 500,
     chains: int = 2,
     fit_intercept: bool = True,
-    random_state: int | None = 0,
+    random_seed: int | np.random.Generator | None = 0,
 ) -> SelectionResult:
     """Put a hyperprior on lambda and integrate over it (no lambda is "chosen").
 
@@ -454,12 +521,11 @@ def full_bayes(
     Park & Casella's choice for the diabetes data. The reported prior is the one at the
     posterior median of lambda (``Laplace(1 / lambda, scale_by_sigma=True)``); ``grid`` /
     ``curve`` are a kernel density estimate of lambda's posterior; ``extra`` has the draws,
-    the posterior mean of w (which averages over lambda) and an ``InferenceData``.
+    the posterior mean of w (which averages over lambda) and an ``InferenceData``. ``prior``
+    is one of :data:`bayesreg.gibbs.GIBBS_PRIORS`.
     """
-    from bayesreg.gibbs import bayesian_lasso_gibbs
-
     start = time.perf_counter()
-    check_choice(prior, "prior", _PRIORS)
+    check_choice(prior, "prior", GIBBS_PRIORS)
     res = bayesian_lasso_gibbs(
         X,
         y,
@@ -469,21 +535,20 @@ def full_bayes(
         tune=tune,
         chains=chains,
         fit_intercept=fit_intercept,
-        random_state=random_state,
+        random_seed=random_seed,
     )
     lam = res.lam.ravel()
     lam_med = float(np.median(lam))
     grid = np.linspace(lam.min(), lam.max(), 200)
     curve = stats.gaussian_kde(lam)(grid)
-    cls = Laplace if prior == "laplace" else Gaussian
     return SelectionResult(
         method="full_bayes",
-        prior=cls(1.0 / lam_med, scale_by_sigma=True),
+        prior=prior_from_name(prior, 1.0 / lam_med, scale_by_sigma=True),
         grid=grid,
         curve=curve,
         criterion="posterior density of lambda (integrated over, not optimized)",
         sigma=float(np.median(res.sigma)),
-        elapsed_s=time.perf_counter() - start,
+        seconds=time.perf_counter() - start,
         n=int(np.shape(y)[0]),
         extra={
             "lam_draws": res.lam,
@@ -616,12 +681,12 @@ def ridge_evidence(
     curve = _profile_log_evidence(np.log(grid_arr), n_eff, p, d2, e2, yy)
     return SelectionResult(
         method="evidence",
-        prior=Gaussian(tau),
+        prior=prior_from_name("gaussian", tau),
         grid=grid_arr,
         curve=curve,
         criterion="profile log evidence over ridge alpha (maximized)",
         sigma=float(np.sqrt(sigma2)),
-        elapsed_s=time.perf_counter() - start,
+        seconds=time.perf_counter() - start,
         n=len(ya),
         extra={
             "alpha": alpha,
@@ -640,7 +705,7 @@ def mcem_lambda(
     draws_per_iter: int = 300,
     average_last: int = 20,
     fit_intercept: bool = True,
-    random_state: int | None = 0,
+    random_seed: int | np.random.Generator | None = 0,
 ) -> SelectionResult:
     """Empirical Bayes for the Laplace prior: Park & Casella's Monte Carlo EM for lambda.
 
@@ -648,8 +713,6 @@ def mcem_lambda(
     ``Laplace(1 / lambda, scale_by_sigma=True)`` (``w_j | sigma ~ Laplace(0, sigma / lambda)``);
     ``grid`` is the EM iteration number and ``curve`` lambda along the EM path.
     """
-    from bayesreg.gibbs import mcem_lasso_lambda
-
     start = time.perf_counter()
     res = mcem_lasso_lambda(
         X,
@@ -658,16 +721,16 @@ def mcem_lambda(
         draws_per_iter=draws_per_iter,
         average_last=average_last,
         fit_intercept=fit_intercept,
-        random_state=random_state,
+        random_seed=random_seed,
     )
     return SelectionResult(
         method="mcem",
-        prior=Laplace(1.0 / res.lam, scale_by_sigma=True),
+        prior=prior_from_name("laplace", 1.0 / res.lam, scale_by_sigma=True),
         grid=np.arange(res.path.size, dtype=float),
         curve=res.path,
         criterion="lambda along the EM path (fixed point = marginal-likelihood maximum)",
         sigma=res.sigma,
-        elapsed_s=time.perf_counter() - start,
+        seconds=time.perf_counter() - start,
         n=int(np.shape(y)[0]),
         extra={"lam": res.lam},
     )
@@ -676,6 +739,40 @@ def mcem_lambda(
 # ---------------------------------------------------------------------------------------------
 # side by side
 # ---------------------------------------------------------------------------------------------
+def _evidence(X, y, prior, random_seed) -> SelectionResult:
+    """The empirical-Bayes method of ``prior``: ridge evidence or Park & Casella's MCEM."""
+    if prior == "gaussian":
+        return ridge_evidence(X, y)
+    return mcem_lambda(X, y, random_seed=random_seed)
+
+
+#: priors :func:`compare_selection` accepts: those of the Gibbs sampler (``full_bayes``), each
+#: with an empirical-Bayes method in ``_evidence``
+COMPARE_PRIORS = GIBBS_PRIORS
+
+
+def _runners(prior, scales, seed, psis_kwargs) -> dict[str, Callable[..., SelectionResult]]:
+    """method name -> f(X, y), every method of :data:`SELECTION_METHODS` with these settings."""
+
+    def kfold(X, y):
+        from sklearn.model_selection import KFold
+
+        cv = KFold(5, shuffle=True, random_state=seed)
+        return kfold_search(X, y, prior=prior, scales=scales, cv=cv)
+
+    common = {"prior": prior, "scales": scales}
+    return {
+        "validation_grid": lambda X, y: validation_search(X, y, **common, random_seed=seed),
+        "validation_random": lambda X, y: validation_search(
+            X, y, **common, search="random", random_seed=seed
+        ),
+        "kfold": kfold,
+        "psis_loo": lambda X, y: psis_loo_search(X, y, **common, **(psis_kwargs or {})),
+        "full_bayes": lambda X, y: full_bayes(X, y, prior=prior, random_seed=seed),
+        "evidence": lambda X, y: _evidence(X, y, prior, seed),
+    }
+
+
 def compare_selection(
     X: object,
     y: object,
@@ -689,14 +786,16 @@ def compare_selection(
         "full_bayes",
     ),
     scales: Sequence[float] | None = None,
-    random_state: int | None = 0,
+    random_seed: int | np.random.Generator | None = 0,
     psis_kwargs: dict | None = None,
 ) -> tuple[pd.DataFrame, dict[str, SelectionResult]]:
     """Run several ways of choosing the prior scale on the same data (Gaussian likelihood).
 
-    ``"evidence"`` is the ridge evidence for ``prior="gaussian"`` and Park & Casella's MCEM for
+    ``prior`` is one of :data:`COMPARE_PRIORS` (``"gaussian"``, ``"laplace"``). ``"evidence"``
+    is the ridge evidence for ``prior="gaussian"`` and Park & Casella's MCEM for
     ``prior="laplace"``. ``"psis_loo"`` samples the posterior at every scale: include it
-    deliberately (``psis_kwargs`` are passed on, e.g. a short grid and few draws).
+    deliberately (``psis_kwargs`` are passed on, e.g. a short grid and few draws). A Generator
+    ``random_seed`` is drawn from once; every method gets that same seed.
 
     Returns
     -------
@@ -706,34 +805,13 @@ def compare_selection(
     results : dict
         method -> :class:`SelectionResult`.
     """
-    check_choice(prior, "prior", _PRIORS)
+    check_choice(prior, "prior", COMPARE_PRIORS)
     for m in methods:
         check_choice(m, "selection method", SELECTION_METHODS)
+    seed = check_random_seed(random_seed, "random_seed", "compare_selection")
     Xa, ya = check_X_y(X, y)
-    results: dict[str, SelectionResult] = {}
-    for m in methods:
-        if m == "validation_grid":
-            r = validation_search(Xa, ya, prior=prior, scales=scales, random_state=random_state)
-        elif m == "validation_random":
-            r = validation_search(
-                Xa, ya, prior=prior, scales=scales, search="random", random_state=random_state
-            )
-        elif m == "kfold":
-            from sklearn.model_selection import KFold
-
-            cv = KFold(5, shuffle=True, random_state=random_state)
-            r = kfold_search(Xa, ya, prior=prior, scales=scales, cv=cv)
-        elif m == "psis_loo":
-            r = psis_loo_search(Xa, ya, prior=prior, scales=scales, **(psis_kwargs or {}))
-        elif m == "full_bayes":
-            r = full_bayes(Xa, ya, prior=prior, random_state=random_state)
-        else:
-            r = (
-                ridge_evidence(Xa, ya)
-                if prior == "gaussian"
-                else mcem_lambda(Xa, ya, random_state=random_state)
-            )
-        results[m] = r
+    runners = _runners(prior, scales, seed, psis_kwargs)
+    results = {m: runners[m](Xa, ya) for m in methods}
     rows = []
     for m, r in results.items():
         sigma = 1.0 if r.sigma is None else r.sigma
@@ -744,7 +822,7 @@ def compare_selection(
                 "effective_scale": r.prior.effective_scale(sigma),
                 "sklearn_alpha": r.sklearn_alpha,
                 "sigma": r.sigma,
-                "seconds": r.elapsed_s,
+                "seconds": r.seconds,
                 "criterion": r.criterion,
             }
         )

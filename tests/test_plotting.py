@@ -271,13 +271,13 @@ def selection_results(sparse_regression):
         "validation_grid": validation_search(X, y, scales=scales, sigma=1.0),
         "kfold": kfold_search(X, y, scales=scales, cv=3, sigma=1.0),
         "evidence": ridge_evidence(X, y),
-        "mcem": mcem_lambda(X, y, n_iter=6, draws_per_iter=20, average_last=3, random_state=0),
-        "full_bayes": full_bayes(X, y, draws=100, tune=20, chains=1, random_state=0),
+        "mcem": mcem_lambda(X, y, n_iter=6, draws_per_iter=20, average_last=3, random_seed=0),
+        "full_bayes": full_bayes(X, y, draws=100, tune=20, chains=1, random_seed=0),
     }
     # PSIS-LOO samples at every scale: a hand-made result with its fields exercises the panel
     out["psis_loo"] = SelectionResult(
         method="psis_loo", prior=Gaussian(1.0), grid=scales, curve=-np.abs(np.log(scales)),
-        criterion="elpd_loo (maximized)", sigma=1.0, elapsed_s=0.0, n=len(y),
+        criterion="elpd_loo (maximized)", sigma=1.0, seconds=0.0, n=len(y),
         extra={"se": np.full(5, 0.5)},
     )  # fmt: skip
     return out

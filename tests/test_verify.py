@@ -126,3 +126,13 @@ def test_verify_rejects_unknown_rows(diabetes_models):
     model = diabetes_models["ridge"]
     with pytest.raises(ValueError, match="'bfgs' is not a supported verification row"):
         verify(model, rows=["bfgs"])
+
+
+def test_rows_that_do_not_apply_say_which_capability_is_missing(diabetes_models):
+    report = verify(diabetes_models["lasso"], rows=["closed_form", "weight_decay", "adamw"])
+    assert [r.method for r in report.rows] == ["map (fista)"]  # only the reference ran
+    assert set(report.not_applicable) == {"closed form", "weight_decay", "adamw"}
+    for why in report.not_applicable.values():
+        assert "Gaussian penalty" in why and "Laplace" in why
+    assert "not applicable" in str(report) and report.passed
+    assert report.to_dict()["not_applicable"] == report.not_applicable
