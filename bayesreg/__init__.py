@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 from bayesreg._blas import configure_blas
+from bayesreg._version import __version__
 
 #: public name -> the module that defines it (imported on first access)
 _LAZY = {
@@ -76,8 +77,6 @@ _LAZY = {
     "validation_search": "bayesreg.selection",
     "verify": "bayesreg.verify",
 }
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CONVENTIONS",

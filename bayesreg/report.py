@@ -276,7 +276,7 @@ def run_report(
     results : dict
         The Python objects behind it (models, MAPs, idata, path) for the figures.
     """
-    from bayesreg import __version__
+    from bayesreg._version import __version__
     from bayesreg.solvers import map_estimate
 
     likelihood = GaussianLikelihood() if likelihood is None else likelihood

@@ -22,6 +22,7 @@ LAYERS = {
     "_results": 0,
     "_blas": 0,
     "_arviz": 0,
+    "_version": 0,
     "priors": 1,
     "likelihoods": 1,
     "_capabilities": 2,
@@ -35,11 +36,13 @@ LAYERS = {
     "sampling": 5,
     "gibbs": 5,
     "paths": 6,
+    "regularizers": 6,
     "shrinkage": 6,
     "verify": 6,
     "selection": 7,
     "estimators": 8,
     "plotting": 8,
+    "regularizer_plots": 8,
     "report": 9,
     "cli": 10,
     "__main__": 11,
@@ -70,7 +73,13 @@ def _imports(path: pathlib.Path, dotted: str) -> set[str]:
                 name = f"{base}.{node.module}" if node.module else base
             else:
                 name = node.module or ""
-            if name.startswith("bayesreg"):
+            if name == "bayesreg":
+                # ``from bayesreg import _arviz``: a submodule, else a name of the root
+                for alias in node.names:
+                    sub = ROOT / alias.name
+                    is_module = sub.with_suffix(".py").exists() or (sub / "__init__.py").exists()
+                    found.add(f"bayesreg.{alias.name}" if is_module else "bayesreg")
+            elif name.startswith("bayesreg"):
                 found.add(name)
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("bayesreg")}
