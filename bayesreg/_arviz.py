@@ -112,11 +112,21 @@ def hdi(draws: Any, *, hdi_prob: float) -> Any:
     return az.hdi(draws, hdi_prob=hdi_prob)
 
 
+#: ArviZ 0.23's matplotlib backend calls normalize_kwargs with a dict, which Matplotlib 3.11
+#: deprecates: one warning per plotted artist (hundreds per figure), none of them actionable for
+#: a user of bayesreg, so they are silenced around ArviZ's plots only
+_MPL_ALIAS_WARNING = "Passing a dict or None as alias_mapping to normalize_kwargs"
+
+
 def plot_trace(idata: Any, *, var_names: Sequence[str] | None = None, axes: Any = None) -> Any:
     """``az.plot_trace`` (compact): densities per chain and the draws."""
-    return az.plot_trace(idata, var_names=var_names, axes=axes, compact=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_MPL_ALIAS_WARNING)
+        return az.plot_trace(idata, var_names=var_names, axes=axes, compact=True)
 
 
 def plot_rank(idata: Any, *, var_names: Sequence[str] | None = None, ax: Any = None) -> Any:
     """``az.plot_rank``: rank histograms per chain."""
-    return az.plot_rank(idata, var_names=var_names, ax=ax)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_MPL_ALIAS_WARNING)
+        return az.plot_rank(idata, var_names=var_names, ax=ax)
