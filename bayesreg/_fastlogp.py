@@ -15,9 +15,10 @@ scale and noise sd, where each value variable sits in theta) is not baked into t
 one float64 buffer that nutpie hands back to the callback as its ``user_data`` pointer. A new
 model, new data or ``set_prior_scale`` is a new buffer, never a new compilation.
 
-Supported models (:func:`kernel_problem` says why any other is not): ``Gaussian``, ``Laplace``
-or ``ElasticNet`` prior (exactly those classes), Gaussian likelihood (sigma known or estimated
-with its half-normal prior) or Bernoulli likelihood, with or without intercept. The log
+Supported models (:func:`kernel_problem` says why any other is not): any prior whose penalty is
+``a ||w||_1 + c ||w||^2 / 2`` (``Prior.elastic_coefs``: ``Gaussian``, ``Laplace``,
+``ElasticNet``), a likelihood whose ``kernel`` id is ``"gaussian"`` (sigma known or estimated
+with its half-normal prior) or ``"bernoulli"``, with or without intercept. The log
 posterior is the model's own, log-Jacobian of ``sigma_log__`` included; with ``s = log sigma``::
 
     data (Gaussian, p < n; sufficient statistics as in RegressionModel.sampling_logp):
@@ -25,7 +26,8 @@ posterior is the model's own, log-Jacobian of ``sigma_log__`` included; with ``s
         log p(y | .) = -n s - n/2 log(2 pi) - SSE / (2 sigma^2)
     data (Gaussian, p >= n):  the same with SSE = ||y - X w - b||^2
     data (Bernoulli):  sum_i [y_i eta_i - log(1 + e^eta_i)],  eta = X w + b
-    prior on w (per coordinate, at the effective scale):
+    prior on w (per coordinate, at the effective scale; (a, c) = Prior.elastic_coefs and
+    log Z = elastic_log_normalizer(a, c)):
         -a |w_j| - c w_j^2 / 2 - log Z(a, c)
         Gaussian(tau): a = 0, c = 1/tau^2, log Z = log tau + log(2 pi)/2
         Laplace(b):    a = 1/b, c = 0,     log Z = log(2 b)
@@ -48,8 +50,8 @@ import numba
 import numpy as np
 from numba import types
 
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.priors import ElasticNet, Gaussian, Laplace, elastic_log_normalizer
+from bayesreg._capabilities import ELASTIC_PENALTY, KERNEL_LIKELIHOOD, explain
+from bayesreg.priors import elastic_log_normalizer
 
 __all__ = [
     "KernelData",
@@ -291,20 +293,29 @@ def cfuncs() -> tuple[Any, Any]:
 # ---------------------------------------------------------------------------------------------
 # the model -> buffer side (plain Python)
 # ---------------------------------------------------------------------------------------------
+#: the kernel ids (``Likelihood.kernel``) this module evaluates
+KERNELS = ("gaussian", "bernoulli")
+
+
 def kernel_problem(model: Any) -> str | None:
-    """Why ``model`` has no static kernel (None when it has one)."""
+    """Why ``model`` has no static kernel (None when it has one).
+
+    The kernel evaluates any prior whose penalty is ``a ||w||_1 + c ||w||^2 / 2``
+    (``Prior.elastic_coefs``, normalized by ``elastic_log_normalizer``) with a likelihood whose
+    ``kernel`` id it knows, on the plain layout (w, intercept, log sigma).
+    """
     prior, lik = model.prior, model.likelihood
-    if type(prior) not in (Gaussian, Laplace, ElasticNet):
-        return f"the prior {prior!r} is not Gaussian, Laplace or ElasticNet"
-    if type(lik) not in (GaussianLikelihood, BernoulliLikelihood):
-        return f"the likelihood {lik!r} is not GaussianLikelihood or BernoulliLikelihood"
-    m = model.pymc_model
+    reason = explain("the static kernel", (ELASTIC_PENALTY, KERNEL_LIKELIHOOD), prior, lik)
+    if reason is not None:
+        return reason
+    if lik.kernel not in KERNELS:
+        return f"the likelihood {lik!r} names kernel {lik.kernel!r}; this module has {KERNELS}"
     # the kernel knows these value variables only: any other (a prior adding auxiliary
     # variables, a transform other than log for sigma) goes to the general path
     expected = {"w"} | ({"intercept"} if model.fit_intercept else set())
-    if isinstance(lik, GaussianLikelihood) and lik.sigma is None:
+    if lik.estimates_sigma:
         expected.add("sigma_log__")
-    if set(model.layout.names) != expected or len(m.deterministics) > 0:
+    if set(model.layout.names) != expected or len(model.pymc_model.deterministics) > 0:
         return f"the model's value variables {model.layout.names} are not {sorted(expected)}"
     return None
 
@@ -337,7 +348,7 @@ class KernelData:
             sl = lay.slices[value_name]
             table += [sl.start, sl.stop - sl.start, float(value_name != name)]
         self.n_expanded = int(sum(table[1::3]))
-        if isinstance(model.likelihood, BernoulliLikelihood):
+        if model.likelihood.kernel == "bernoulli":
             lik = _LIK_BERNOULLI
         elif model.uses_sufficient_statistics:
             lik = _LIK_SS
@@ -376,33 +387,21 @@ class KernelData:
         head[_DATA] = HEADER + self._table.size
         return np.concatenate([head, self._table, self._data])
 
-    def buffer(self) -> np.ndarray:
-        """A fresh buffer at the model's current prior scale (and known sigma)."""
-        model = self.model
+    def buffer(self, model: Any = None) -> np.ndarray:
+        """A fresh buffer at ``model``'s prior scale and known sigma (default: the model it was
+        built for; a ``with_prior_scale`` copy shares the data part)."""
+        model = self.model if model is None else model
         buf = self._template.copy()
         lik, prior = model.likelihood, model.prior
-        estimated = isinstance(lik, GaussianLikelihood) and lik.sigma is None
-        m = model.pymc_model
-        scale = float(m["prior_scale"].get_value())
+        estimated = lik.estimates_sigma
         if estimated:
             buf[_SIGMA] = lik.resolved_sigma_prior_scale(model.y)
-            sigma_for_scale = 1.0  # the kernel multiplies by the sampled sigma
-        elif isinstance(lik, GaussianLikelihood):
-            buf[_SIGMA] = float(m["noise_sigma"].get_value())
-            sigma_for_scale = buf[_SIGMA]
-        else:
-            buf[_SIGMA] = 1.0
-            sigma_for_scale = 1.0
-        eff = scale * sigma_for_scale if prior.scale_by_sigma else scale
-        if type(prior) is Gaussian:
-            a, c, logz = 0.0, 1.0 / eff**2, math.log(eff) + _HALF_LOG_2PI
-        elif type(prior) is Laplace:
-            a, c, logz = 1.0 / eff, 0.0, math.log(2.0 * eff)
-        else:  # ElasticNet (no scale_by_sigma)
-            rho = prior.l1_ratio
-            a, c = rho / eff, (1.0 - rho) / eff
-            logz = elastic_log_normalizer(a, c)
-        buf[_PA], buf[_PC], buf[_PLOGZ] = a, c, logz
+        else:  # the known sigma; 1 without a noise scale (Bernoulli)
+            buf[_SIGMA] = 1.0 if lik.fixed_sigma is None else float(lik.fixed_sigma)
+        # with sigma estimated, the coefficients at sigma = 1: the kernel scales them by the
+        # sampled sigma when the prior's scale is scale * sigma
+        a, c = prior.elastic_coefs(1.0 if estimated else buf[_SIGMA])
+        buf[_PA], buf[_PC], buf[_PLOGZ] = a, c, elastic_log_normalizer(a, c)
         buf[_PSBS] = float(prior.scale_by_sigma and estimated)
         return buf
 

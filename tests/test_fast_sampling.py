@@ -13,6 +13,7 @@ import ctypes
 from unittest import mock
 
 import arviz as az
+import numba
 import numpy as np
 import pytest
 
@@ -23,11 +24,9 @@ from bayesreg import (
     Laplace,
     RegressionModel,
 )
+from bayesreg import _fastlogp as fl
 from bayesreg.priors import ElasticNet
 from bayesreg.sampling import conjugate_posterior, sample_posterior
-
-numba = pytest.importorskip("numba")
-fl = pytest.importorskip("bayesreg._fastlogp")
 
 
 def _cases(reg, clf, p_big):
@@ -171,11 +170,14 @@ def test_unsupported_models_fall_back(sparse_regression):
     m = RegressionModel(d.X, d.y, Gaussian(1.0))
     assert fl.kernel_problem(m) is None
 
-    class MyLaplace(Laplace):  # a subclass may change the density: not trusted
-        pass
+    class MyLaplace(Laplace):  # declares no elastic form: the kernel cannot evaluate it
+        def elastic_coefs(self, sigma=1.0):
+            return None
 
     sub = RegressionModel(d.X, d.y, MyLaplace(0.3))
-    assert "is not Gaussian, Laplace or ElasticNet" in fl.kernel_problem(sub)
+    assert "needs a penalty of the form a*||w||_1 + c*||w||^2/2" in fl.kernel_problem(sub)
+    # a plain subclass keeps its parent's declared capabilities, and the kernel's densities
+    assert fl.kernel_problem(RegressionModel(d.X, d.y, type("L", (Laplace,), {})(0.3))) is None
     with pytest.raises(ValueError, match="No static kernel for this model"):
         fl.KernelData(sub, ["w"])
     pytest.importorskip("nutpie")
@@ -280,3 +282,17 @@ def test_kernel_threads_give_the_same_draws(sparse_regression):
     assert one.posterior.attrs["nutpie_backend"] == "kernel"
     for name in ("w", "intercept", "sigma"):
         np.testing.assert_array_equal(one.posterior[name].values, two.posterior[name].values)
+
+
+def test_buffer_reads_the_prior_of_the_model_passed(sparse_regression, rng):
+    """One KernelData (cached per structure) serves every with_prior_scale copy: the header
+    comes from the prior of the model it is asked for, the data part is shared."""
+    d = sparse_regression
+    m = RegressionModel(d.X, d.y, ElasticNet(0.4, 0.3), GaussianLikelihood(sigma=0.8))
+    data = fl.KernelData(m, ["w"])
+    wide = m.with_prior_scale(3.0)
+    theta = next(_points(m, rng))
+    v, g = fl.logp_dlogp(theta, data.buffer(wide))
+    _assert_same(v, g, *wide.logp_dlogp_function()(theta), "with_prior_scale copy")
+    assert m.prior.scale == 0.4
+    np.testing.assert_array_equal(data.buffer()[fl.HEADER :], data.buffer(wide)[fl.HEADER :])

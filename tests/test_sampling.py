@@ -22,7 +22,7 @@ from bayesreg import (
 from bayesreg.sampling import (
     _pointwise_loglik,
     conjugate_posterior,
-    posterior_path,
+    model_target,
     sample_posterior,
 )
 
@@ -131,6 +131,79 @@ def test_bad_arguments(known_sigma_model):
         sample_posterior("model")
 
 
+@pytest.mark.parametrize("value", [1.5, -3, 0.0, 1.0, float("nan"), "0.9", True])
+def test_target_accept_must_lie_in_the_open_unit_interval(known_sigma_model, value):
+    # issue 11: 1.5, -3 and 0.0 were accepted and gave draws 14-15 sd off the posterior
+    message = (
+        "The 'target_accept' parameter of sample_posterior must be a float in the range (0, 1). "
+        f"Got {value!r} instead."
+    )
+    for backend in ("auto", "pymc", "nutpie", "numpyro"):
+        with pytest.raises(ValueError) as info:
+            sample_posterior(known_sigma_model, backend=backend, target_accept=value)
+        assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_treedepth": 0}, r"'max_treedepth' parameter of sample_posterior must be an int in "
+         r"the range \[1, inf\)\. Got 0 instead"),
+        ({"max_treedepth": 2.5}, r"'max_treedepth' .* Got 2\.5 instead"),
+        ({"maxdepth": -1}, r"'max_treedepth' .* Got -1 instead"),
+        ({"tune": -1}, r"'tune' parameter of sample_posterior must be an int in the range "
+         r"\[0, inf\)\. Got -1 instead"),
+        ({"tune": 1.5}, r"'tune' .* Got 1\.5 instead"),
+        ({"draws": -5}, r"'draws' parameter of sample_posterior must be an int in the range "
+         r"\[1, inf\)"),
+        ({"chains": 0}, r"'chains' parameter of sample_posterior .* Got 0 instead"),
+        ({"chains": "2"}, r"'chains' parameter of sample_posterior .* Got '2' instead"),
+        ({"random_seed": 2**64}, r"'random_seed' parameter of sample_posterior must be None, "
+         r"an int in the range \[0, 2\*\*32\) or a numpy\.random\.Generator"),
+        ({"random_seed": 1.5}, r"'random_seed' .* Got 1\.5 instead"),
+        ({"nutpie_backend": "cuda"}, r"'cuda' is not a supported nutpie backend"),
+    ],
+)  # fmt: skip
+def test_sampler_settings_are_validated_before_sampling(known_sigma_model, kwargs, match):
+    with mock.patch.object(pm, "sample", side_effect=AssertionError("sampled")):
+        with pytest.raises(ValueError, match=match):
+            sample_posterior(known_sigma_model, **kwargs)
+
+
+def test_misspelt_keyword_lists_the_valid_ones(known_sigma_model):
+    # issue 11: 'target_acept' used to get PyMC's step_kwargs message
+    with mock.patch.object(pm, "sample", side_effect=AssertionError("sampled")):
+        with pytest.raises(TypeError) as info:
+            sample_posterior(known_sigma_model, target_acept=0.9)
+    text = str(info.value)
+    assert "unexpected keyword argument(s) ['target_acept'] for backend 'pymc'" in text
+    assert "Did you mean 'target_accept'?" in text
+    assert "'max_treedepth'" in text and "'cores'" in text  # the valid keywords are listed
+    with pytest.raises(TypeError, match=r"backend 'exact'.*none \(it takes no sampler options"):
+        sample_posterior(known_sigma_model, backend="exact", target_accept=0.9)
+    pytest.importorskip("nutpie")
+    with pytest.raises(TypeError, match=r"\['initvals'\] for backend 'nutpie'"):
+        sample_posterior(known_sigma_model, backend="nutpie", initvals={})
+
+
+def test_random_seed_generator_and_the_callers_kwargs(known_sigma_model):
+    kw = dict(draws=50, chains=2, backend="exact")
+    a = sample_posterior(known_sigma_model, random_seed=np.random.default_rng(4), **kw)
+    b = sample_posterior(known_sigma_model, random_seed=np.random.default_rng(4), **kw)
+    np.testing.assert_array_equal(a.posterior["w"].values, b.posterior["w"].values)
+    # the caller's keyword dict is read, never changed (collapse used to pop from it)
+    options = {"nutpie_backend": "pytensor", "target_accept": 0.9, "max_treedepth": 8}
+    before = dict(options)
+    with pytest.raises(ValueError):
+        sample_posterior(known_sigma_model, collapse=True, **options)
+    assert options == before
+
+
+def test_sample_posterior_settings_are_keyword_only(known_sigma_model):
+    with pytest.raises(TypeError):
+        sample_posterior(known_sigma_model, 100)  # draws passed by position
+
+
 def test_missing_fast_extra_names_it(known_sigma_model):
     import builtins
 
@@ -170,48 +243,6 @@ def test_pointwise_loglik_matches_scipy(known_sigma_model, sparse_classification
     np.testing.assert_allclose(
         _pointwise_loglik(mb, post)[0, 1], stats.bernoulli.logpmf(mb.y, p), rtol=1e-10
     )
-
-
-def test_exact_posterior_path_restores_scale(known_sigma_model):
-    m = known_sigma_model
-    scales = np.array([0.05, 0.5, 5.0])
-    path = posterior_path(
-        m, scales, draws=2000, chains=2, backend="exact", random_seed=0, progressbar=False
-    )
-    assert m.prior.scale == 0.5
-    assert float(m.pymc_model["prior_scale"].get_value()) == 0.5
-    assert path.median.shape == (3, m.p) and path.map_coef.shape == (3, m.p)
-    for i, s in enumerate(scales):
-        ridge = Ridge(alpha=SIGMA**2 / s**2, solver="cholesky").fit(m.X, m.y)
-        # MAP == posterior mean == ridge for a Gaussian posterior (the MAP solver's KKT tol)
-        np.testing.assert_allclose(path.map_coef[i], ridge.coef_, rtol=1e-6, atol=1e-8)
-        sd = np.sqrt(np.diag(conjugate_posterior(m).cov()))  # at the restored scale: only a bound
-        assert np.all(path.lower[i] < path.median[i]) and np.all(path.median[i] < path.upper[i])
-        assert sd.shape == (m.p + 1,)
-    # larger prior scale = less shrinkage: |coef| grows along the path
-    assert np.all(np.abs(path.median[0]) < np.abs(path.median[2]) + 0.05)
-    df = path.to_dataframe()
-    assert len(df) == 3 * m.p and set(df.columns) >= {
-        "scale",
-        "feature",
-        "median",
-        "lower",
-        "upper",
-        "map",
-    }
-    json.dumps(path.to_dict())
-
-
-def test_posterior_path_from_convention(known_sigma_model):
-    m = known_sigma_model
-    alphas = np.array([100.0, 1.0])
-    path = posterior_path(
-        m, alphas, convention="sklearn_ridge", draws=500, chains=1, backend="exact",
-        random_seed=0, progressbar=False,
-    )  # fmt: skip
-    # Ridge alpha = sigma^2 / tau^2
-    np.testing.assert_allclose(path.scales, SIGMA / np.sqrt(alphas), rtol=1e-12)
-    np.testing.assert_allclose(path.strengths, alphas)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,20 +303,6 @@ def test_compile_once_and_reproducible(sparse_regression):
     # same seed, same scale -> identical draws, whatever ran in between
     np.testing.assert_array_equal(first.posterior["w"].values, again.posterior["w"].values)
     np.testing.assert_array_equal(first.posterior["sigma"].values, again.posterior["sigma"].values)
-
-
-@pytest.mark.slow
-def test_posterior_path_pymc_one_compile(known_sigma_model):
-    m = known_sigma_model
-    kw = dict(random_seed=1, progressbar=False, cores=1, backend="pymc")
-    sample_posterior(m, draws=50, tune=50, chains=1, **kw)
-    with mock.patch.object(
-        pm.Model, "logp_dlogp_function", side_effect=AssertionError("recompiled")
-    ):
-        path = posterior_path(m, [0.2, 2.0], draws=300, tune=300, chains=2, **kw)
-    assert np.all(path.max_rhat < 1.05)
-    assert np.all(path.sampling_time > 0)
-    assert m.prior.scale == 0.5
 
 
 @pytest.mark.slow
@@ -406,7 +423,7 @@ def test_auto_backend_resolution(known_sigma_model):
     # a pm.sample-only option sends "auto" to PyMC, which understands it
     assert not sampling._nutpie_accepts({"initvals": {}})
     kw = dict(draws=20, tune=20, chains=1, random_seed=0, progressbar=False)
-    with mock.patch.object(sampling, "_has", return_value=False):
+    with mock.patch.object(sampling.resolve, "_has", return_value=False):
         idata = sample_posterior(known_sigma_model, **kw)
     assert idata.posterior.attrs["backend"] == "pymc"
     with pytest.raises(ValueError, match=r"'cuda' is not a supported nutpie backend"):
@@ -469,13 +486,13 @@ def test_default_backend_estimates_sigma(sparse_regression):
 def test_expander_general_branch_matches_pymc(sparse_regression, rng):
     """Deterministics (a non-centred w) go through the model's own graph."""
     from bayesreg import priors
-    from bayesreg.sampling import _expander
 
     if not hasattr(priors, "Horseshoe"):
         pytest.skip("no prior with a deterministic w in this tree")
     d = sparse_regression
     m = RegressionModel(d.X, d.y, priors.Horseshoe.from_expected_nonzeros(3, d.X.shape[1], 100))
-    expand, names, shapes = _expander(m)
+    ex = model_target(m).expansion()
+    expand, names, shapes = ex.expand, ex.names, ex.shapes
     theta = m.initial_point() + rng.normal(scale=0.3, size=m.layout.size)
     out = expand(theta)
     pm_model = m.pymc_model

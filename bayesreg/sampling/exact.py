@@ -1,0 +1,223 @@
+"""The exact posterior of a conjugate model, and the backend that draws from it (no MCMC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import xarray as xr
+from scipy import linalg
+
+from bayesreg._capabilities import GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, unmet
+from bayesreg._results import Result
+from bayesreg.model import RegressionModel, check_model
+from bayesreg.sampling.backend import Backend
+from bayesreg.sampling.idata import Run, Stopwatch
+from bayesreg.sampling.settings import SamplerSettings
+
+__all__ = ["ConjugatePosterior", "ExactBackend", "conjugate_posterior", "exact_problem"]
+
+
+@dataclass(frozen=True)
+class ConjugatePosterior(Result):
+    """The exact posterior of a Gaussian-prior, Gaussian-likelihood regression.
+
+    With ``theta = (w, intercept)`` (intercept only when fitted; its prior is flat),
+    ``Z = [X, 1]`` and ``D = diag(1, ..., 1, 0)`` (the intercept is not penalized):
+
+    * known sigma: ``theta | y ~ N(mean, cov)`` with ``A = Z'Z / sigma^2 + D / tau^2``,
+      ``cov = A^-1``, ``mean = A^-1 Z'y / sigma^2``. Its ``w`` part is the ridge solution at
+      ``alpha = sigma^2 / tau^2``.
+    * sigma estimated and ``Gaussian(c, scale_by_sigma=True)`` (tau = c sigma): with
+      ``A0 = Z'Z + D / c^2``, ``theta | sigma, y ~ N(mean, sigma^2 A0^-1)``,
+      ``mean = A0^-1 Z'y`` for every sigma, and sigma's marginal posterior is
+      ``p(sigma | y) ∝ HalfNormal(sigma; h) sigma^-(n - k_b) exp(-Q / (2 sigma^2))`` with
+      ``Q = y'y - mean' A0 mean`` and k_b = 1 with an intercept (else 0). In v = sigma^2 that is
+      ``InvGamma(v; a=(n - k_b - 1)/2, b=Q/2) * exp(-v / (2 h^2))``: sampled exactly by
+      rejection from the inverse gamma (the acceptance probability is the half-normal factor).
+
+    Attributes
+    ----------
+    names : tuple of str
+        ``("w[feature]", ..., "intercept")``: the order of ``mean`` and ``cov``.
+    mean : ndarray of shape (k,)
+        Posterior mean of theta (k = p, plus 1 with an intercept).
+    cov_chol : ndarray of shape (k, k)
+        Lower Cholesky factor L of the precision (A = L L') at sigma = 1 when sigma is
+        estimated, or of A itself when sigma is known.
+    sigma : float or None
+        The known sigma, or None when sigma is estimated.
+    ig_shape, ig_rate : float
+        The inverse-gamma proposal for sigma^2 (sigma estimated only).
+    sigma_prior_scale : float
+        h, the half-normal scale of sigma's prior (sigma estimated only).
+    """
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    cov_chol: np.ndarray
+    sigma: float | None
+    p: int
+    fit_intercept: bool
+    ig_shape: float = np.nan
+    ig_rate: float = np.nan
+    sigma_prior_scale: float = np.nan
+
+    def cov(self, sigma: float = 1.0) -> np.ndarray:
+        """Posterior covariance of theta (given sigma when sigma is estimated), shape (k, k)."""
+        k = self.mean.size
+        inv = linalg.cho_solve((self.cov_chol, True), np.eye(k))
+        return inv if self.sigma is not None else sigma**2 * inv
+
+    def sigma_log_density(self, sigma: np.ndarray) -> np.ndarray:
+        """Unnormalized log p(sigma | y) (sigma estimated only), for quadrature checks."""
+        s = np.asarray(sigma, dtype=np.float64)
+        n_eff = 2.0 * self.ig_shape + 1.0  # n - k_b
+        return (
+            -0.5 * (s / self.sigma_prior_scale) ** 2
+            - n_eff * np.log(s)
+            - self.ig_rate / s**2  # ig_rate = Q / 2
+        )
+
+    def sample(self, size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """``size`` independent draws: ``theta`` (size, k) and ``sigma`` (size,)."""
+        k = self.mean.size
+        if self.sigma is not None:
+            sigma = np.full(size, self.sigma)
+        else:
+            sigma = np.sqrt(self._sample_sigma2(size, rng))
+        z = rng.standard_normal((size, k))
+        # theta = mean + L^-T z has covariance (L L')^-1 = A^-1
+        dev = linalg.solve_triangular(self.cov_chol, z.T, lower=True, trans="T").T
+        scale = 1.0 if self.sigma is not None else sigma[:, None]
+        return {"theta": self.mean + scale * dev, "sigma": sigma}
+
+    def _sample_sigma2(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        out = np.empty(0)
+        proposals = 0
+        while out.size < size:
+            batch = max(2 * (size - out.size), 64)
+            # v ~ InvGamma(a, b) as b / Gamma(a, 1)
+            v = self.ig_rate / rng.gamma(self.ig_shape, 1.0, size=batch)
+            accept = rng.uniform(size=batch) < np.exp(-v / (2.0 * self.sigma_prior_scale**2))
+            out = np.concatenate([out, v[accept]])
+            proposals += batch
+            if proposals > 1000 * size + 10_000 and out.size < size:
+                raise RuntimeError(
+                    "The exact sampler's rejection step for sigma accepts almost nothing: the "
+                    "half-normal prior on sigma (scale "
+                    f"{self.sigma_prior_scale:g}) conflicts with the data. Use backend='pymc'."
+                )
+        return out[:size]
+
+
+def exact_problem(model: RegressionModel) -> str | None:
+    """Why ``model`` has no exact sampler, as the full error message (None when it has one)."""
+    prior, lik = model.prior, model.likelihood
+    need = unmet((GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD), prior, lik)
+    if need is GAUSSIAN_PENALTY:
+        why = f"the prior is {prior!r}, not Gaussian (it needs {need.description})"
+    elif need is QUADRATIC_LIKELIHOOD:
+        why = f"the likelihood is {lik!r}, not Gaussian (it needs {need.description})"
+    elif lik.estimates_sigma and not prior.scale_by_sigma:
+        why = (
+            "sigma is estimated but the prior's scale does not scale with sigma; use "
+            "Gaussian(..., scale_by_sigma=True) (the Normal-Inverse-Gamma-type case) or a known "
+            "sigma, GaussianLikelihood(sigma=...)"
+        )
+    else:
+        return None
+    return (
+        "The 'exact' backend needs a conjugate model: a Gaussian prior with "
+        "GaussianLikelihood(sigma=<known>), or Gaussian(scale, scale_by_sigma=True) with sigma "
+        f"estimated. Here {why}. Use backend='pymc' (NUTS) for this model."
+    )
+
+
+def _design(model: RegressionModel) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Z = [X, 1] (or X), the penalty mask D (0 for the flat-prior intercept), the names."""
+    X, n = model.X, model.n
+    Z = np.column_stack([X, np.ones(n)]) if model.fit_intercept else X
+    pen = np.ones(Z.shape[1])
+    if model.fit_intercept:
+        pen[-1] = 0.0
+    names = tuple(
+        [f"w[{f}]" for f in model.feature_names] + (["intercept"] if model.fit_intercept else [])
+    )
+    return Z, pen, names
+
+
+def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
+    """The exact posterior of a conjugate model (see :class:`ConjugatePosterior`).
+
+    Parameters
+    ----------
+    model : RegressionModel
+        A Gaussian prior with ``GaussianLikelihood(sigma=...)`` (known sigma), or
+        ``Gaussian(c, scale_by_sigma=True)`` with sigma estimated. Uses the model's current
+        prior scale.
+
+    Raises
+    ------
+    ValueError
+        For any other model, saying why.
+    """
+    check_model(model, "conjugate_posterior")
+    problem = exact_problem(model)
+    if problem is not None:
+        raise ValueError(problem)
+    y, n, p = model.y, model.n, model.p
+    Z, pen, names = _design(model)
+    ZtZ, Zty = Z.T @ Z, Z.T @ y
+    sigma = model.likelihood.fixed_sigma
+    if sigma is not None:
+        _, c = model.prior.elastic_coefs(sigma)  # c = 1 / tau^2
+        A = ZtZ / sigma**2 + np.diag(pen * c)
+        L = linalg.cholesky(A, lower=True)
+        mean = linalg.cho_solve((L, True), Zty / sigma**2)
+        return ConjugatePosterior(names, mean, L, float(sigma), p, model.fit_intercept)
+    _, c = model.prior.elastic_coefs(1.0)  # tau = scale * sigma: c = 1 / scale^2 at sigma = 1
+    A0 = ZtZ + np.diag(pen * c)
+    L0 = linalg.cholesky(A0, lower=True)
+    mean = linalg.cho_solve((L0, True), Zty)
+    Q = float(y @ y - mean @ A0 @ mean)
+    n_eff = n - (1 if model.fit_intercept else 0)
+    if n_eff < 2:
+        raise ValueError(
+            f"The exact sampler needs at least 2 observations beyond the intercept; n={n}."
+        )
+    h = model.likelihood.resolved_sigma_prior_scale(y)
+    return ConjugatePosterior(
+        names, mean, L0, None, p, model.fit_intercept,
+        ig_shape=(n_eff - 1) / 2.0, ig_rate=max(Q, 0.0) / 2.0, sigma_prior_scale=h,
+    )  # fmt: skip
+
+
+class ExactBackend(Backend):
+    """Independent draws from :func:`conjugate_posterior` (``draws * chains`` of them)."""
+
+    name = "exact"
+
+    def problem(self, model: RegressionModel) -> str | None:
+        return exact_problem(model)
+
+    def run(self, model: RegressionModel, settings: SamplerSettings) -> Run:
+        post = conjugate_posterior(model)
+        rng = np.random.default_rng(settings.random_seed)
+        chains, draws = settings.chains, settings.draws
+        with Stopwatch() as watch:
+            d = post.sample(draws * chains, rng)
+            theta = d["theta"].reshape(chains, draws, -1)
+            coords = {
+                "chain": np.arange(chains),
+                "draw": np.arange(draws),
+                "feature": list(model.feature_names),
+            }
+            data = {"w": (("chain", "draw", "feature"), theta[..., : model.p])}
+            if model.fit_intercept:
+                data["intercept"] = (("chain", "draw"), theta[..., model.p])
+            if model.likelihood.fixed_sigma is None:
+                data["sigma"] = (("chain", "draw"), d["sigma"].reshape(chains, draws))
+            idata = az.InferenceData(posterior=xr.Dataset(data, coords=coords))
+        return Run(idata, watch.seconds)
