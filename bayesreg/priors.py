@@ -419,7 +419,7 @@ class Horseshoe(Prior):
     ``{name}``.
 
     Sampling: with a Gaussian likelihood ``sample_posterior`` integrates w out
-    (``bayesreg.collapsed``): NUTS samples (log lambda, log tau, [log c^2], log sigma) from
+    (``bayesreg.sampling.collapsed``): NUTS samples (log lambda, log tau, [log c^2], log sigma) from
     their marginal posterior and each w is drawn from its Gaussian conditional. That removes
     the funnel that the non-centred graph still has for null coefficients, where the data pin
     w_j = z_j tau lambda_j near 0: on ``benchmarks/bench_horseshoe.py`` (n=1000, p=100) the
@@ -534,7 +534,7 @@ class Horseshoe(Prior):
 
         ``w_j | hyperparameters ~ N(0, sd_j^2)`` with ``sd_j = tau * lambda_j``. Creates
         ``{name}_tau_raw``, ``{name}_tau`` and ``{name}_lambda`` in the current PyMC model but not
-        ``{name}_z``: ``to_pymc`` adds it; the collapsed sampler (``bayesreg.collapsed``)
+        ``{name}_z``: ``to_pymc`` adds it; the collapsed sampler (``bayesreg.sampling.collapsed``)
         integrates w out instead.
         """
         tau = self._global(name, scale, sigma)

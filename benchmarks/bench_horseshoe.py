@@ -5,7 +5,7 @@ process on this machine:
 
 * ours: ``RegressionModel(X, y, RegularizedHorseshoe.from_expected_nonzeros(10, p, n))`` sampled
   with ``sample_posterior`` at the package's DEFAULT settings: backend "auto" samples the
-  collapsed graph (``bayesreg.collapsed``: w and the intercept integrated out, NUTS on the
+  collapsed graph (``bayesreg.sampling.collapsed``: w and the intercept integrated out, NUTS on the
   hyperparameters with nutpie, then exact conditional draws of w) at target_accept 0.9;
   tau0 = p0/(p-p0) sigma/sqrt(n);
 * with ``--non-centred``: the same model's non-centred graph (``collapse=False``,

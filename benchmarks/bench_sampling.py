@@ -248,7 +248,8 @@ def bench_exact(args, out):
 
 def bench_path(args, out):
     from bayesreg import GaussianLikelihood, Laplace, RegressionModel
-    from bayesreg.sampling import posterior_path, sample_posterior
+    from bayesreg.paths import posterior_path
+    from bayesreg.sampling import sample_posterior
 
     d = _problem(args.n, args.p)
     X, y = d.X.to_numpy(), d.y
@@ -261,7 +262,7 @@ def bench_path(args, out):
     path = posterior_path(model, scales, progressbar=False, include_map=False, **kw)
     t_path = time.perf_counter() - t0
     # "one fit's sampling time": mean over the path of the per-scale sampling time
-    one_fit = float(np.mean(path.sampling_time))
+    one_fit = float(np.mean(path.seconds))
     t0 = time.perf_counter()
     for s in scales:
         fresh = RegressionModel(X, y, Laplace(float(s)), GaussianLikelihood())
@@ -282,7 +283,7 @@ def bench_path(args, out):
     # what the path adds to the sampling itself: setting the scale, assembling the
     # InferenceData, the median / mean / HDI / bulk ESS / R-hat of all p coefficients
     # (bayesreg.diagnostics' vectorized versions), and the first call's compilation
-    overhead = (t_path - float(np.sum(path.sampling_time))) / len(scales)
+    overhead = (t_path - float(np.sum(path.seconds))) / len(scales)
     print(f"path overhead beyond sampling: {1e3 * overhead:.0f} ms per scale")
     out["path"] = {
         "path_s": t_path,

@@ -11,7 +11,11 @@ import pytensor.tensor as pt
 import pytest
 from scipy import integrate, stats
 
-from bayesreg.collapsed import (
+from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
+from bayesreg.model import RegressionModel
+from bayesreg.priors import Horseshoe, Laplace, RegularizedHorseshoe
+from bayesreg.sampling import _model_cache, sample_posterior
+from bayesreg.sampling.collapsed import (
     COLLAPSED_TARGET_ACCEPT,
     CollapsedHorseshoe,
     _MarginalLoglikOp,
@@ -19,10 +23,6 @@ from bayesreg.collapsed import (
     conditional_weights,
     marginal_loglik,
 )
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from bayesreg.model import RegressionModel
-from bayesreg.priors import Horseshoe, Laplace, RegularizedHorseshoe
-from bayesreg.sampling import _model_cache, sample_posterior
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ from arviz.utils import Numba
 
 from bayesreg import GaussianLikelihood, Laplace, RegressionModel
 from bayesreg.diagnostics import ess_bulk, hdi_bounds, rhat_ess_bulk, rhat_rank
-from bayesreg.sampling import posterior_path, sample_posterior
+from bayesreg.paths import posterior_path
+from bayesreg.sampling import sample_posterior
 
 RTOL = 1e-10  # see the module docstring
 

@@ -127,9 +127,9 @@ def test_model_builds_non_centred_with_deterministic_w(sparse_regression, cls):
 @pytest.mark.slow
 def test_regularized_horseshoe_samples_without_divergences():
     """Issue 6's problem at the package's default settings: 0 divergences, R-hat, ESS."""
-    from bayesreg.collapsed import COLLAPSED_TARGET_ACCEPT
     from bayesreg.datasets import make_sparse_regression
     from bayesreg.sampling import sample_posterior
+    from bayesreg.sampling.collapsed import COLLAPSED_TARGET_ACCEPT
 
     data = make_sparse_regression(n_samples=1000, n_features=100, n_nonzero=10, random_state=2024)
     X, y = data.X, data.y
@@ -158,9 +158,9 @@ def test_regularized_horseshoe_samples_without_divergences():
 
 @pytest.mark.parametrize("backend", ["auto", "pymc"])
 def test_prior_declares_the_default_target_accept(sparse_regression, backend):
-    from bayesreg.collapsed import COLLAPSED_TARGET_ACCEPT
     from bayesreg.priors import Gaussian
     from bayesreg.sampling import sample_posterior
+    from bayesreg.sampling.collapsed import COLLAPSED_TARGET_ACCEPT
 
     X, y = sparse_regression.X, sparse_regression.y
     assert Horseshoe.default_target_accept == RegularizedHorseshoe.default_target_accept == 0.995

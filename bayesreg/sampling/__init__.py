@@ -50,7 +50,7 @@ Backends
     Gaussian likelihood: see :func:`conjugate_posterior`.
 
 Horseshoe priors with a Gaussian likelihood (``"auto"`` and ``"pymc"``): NUTS runs on the
-collapsed graph of ``bayesreg.collapsed`` (w and the intercept integrated out, then drawn exactly
+collapsed graph of ``bayesreg.sampling.collapsed`` (w and the intercept integrated out, then drawn exactly
 from their Gaussian conditional), at ``target_accept = COLLAPSED_TARGET_ACCEPT`` (0.9) unless the
 caller passes one; ``attrs["sampling_graph"] = "collapsed"``. ``collapse=False`` opts out.
 
@@ -169,7 +169,7 @@ def sample_posterior(
     log_likelihood : bool, default True
         Store the pointwise log-likelihood (chain, draw, n) for PSIS-LOO.
     collapse : bool or None, default None
-        Horseshoe priors with a Gaussian likelihood (``bayesreg.collapsed``): NUTS samples the
+        Horseshoe priors with a Gaussian likelihood (``bayesreg.sampling.collapsed``): NUTS samples the
         hyperparameters with w and the intercept integrated out, then each draw of (w, b) comes
         exactly from its Gaussian conditional. No funnel, so no divergences from it, and
         shallower trees. None: collapse whenever possible with the ``"auto"`` or ``"pymc"``
