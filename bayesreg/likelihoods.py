@@ -98,6 +98,16 @@ class Likelihood(ABC):
         derivative (for the sigma block of the MAP solvers); only when ``has_sigma``."""
         raise ValueError(f"{self!r} has no noise scale sigma.")
 
+    def mean(self, eta: np.ndarray) -> np.ndarray:
+        """E[y | eta], elementwise (the inverse link): the predictive mean of one draw."""
+        return np.asarray(eta, dtype=np.float64)
+
+    def draw(
+        self, eta: np.ndarray, sigma: float | np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """One y ~ p(y | eta, sigma) per element of ``eta`` (posterior predictive draws)."""
+        raise NotImplementedError(f"{self!r} cannot draw predictive samples.")
+
     def null_eta(self, y: np.ndarray) -> float:
         """The constant linear predictor that minimizes J0 (the intercept-only fit's start)."""
         return float(np.mean(y))
@@ -225,6 +235,10 @@ class GaussianLikelihood(ScaleLikelihood):
     def curvature(self, eta, y, sigma=1.0):
         return np.full(np.shape(eta), 1.0 / sigma**2)
 
+    def draw(self, eta, sigma, rng):
+        eta = np.asarray(eta, dtype=np.float64)
+        return eta + sigma * rng.standard_normal(eta.shape)
+
     def dlogpdf_dlogsigma(self, eta, y, sigma):
         # logpdf = -SSE / (2 sigma^2) - n log sigma + const
         return float(2.0 * self.loss(eta, y, sigma) - np.size(y))
@@ -287,6 +301,12 @@ class BernoulliLikelihood(Likelihood):
 
     def null_eta(self, y):
         return float(special.logit(np.clip(np.mean(y), 1e-6, 1 - 1e-6)))
+
+    def mean(self, eta):
+        return special.expit(np.asarray(eta, dtype=np.float64))
+
+    def draw(self, eta, sigma, rng):
+        return (rng.random(np.shape(eta)) < self.mean(eta)).astype(np.int64)
 
     def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
         return pm.Bernoulli(name, logit_p=eta, observed=observed, dims=dims)

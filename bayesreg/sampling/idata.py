@@ -6,6 +6,10 @@
 * ``log_likelihood``: ``y_obs`` (chain, draw, obs), computed in numpy from the draws
   (``Likelihood.pointwise_logpdf``), so no backend compiles an extra function for it;
 * ``observed_data``: ``y_obs``;
+* ``constant_data``: every ``pm.Data`` container of the model (``X``, ``y``, ``prior_scale``,
+  ``noise_sigma`` when known), so that ``pm.sample_posterior_predictive`` sees the data the
+  draws were made with and resamples only ``y_obs`` (without it PyMC treats ``w`` as depending
+  on changed data and redraws it from the prior);
 * ``sample_stats`` (NUTS backends): ``diverging``, ``energy``, ``tree_depth``,
   ``reached_max_treedepth``, ... under the same names whatever the backend;
 * ``attrs`` (on every group): ``backend``, ``prior``, ``likelihood``, ``prior_scale``,
@@ -24,8 +28,9 @@ import numpy as np
 import xarray as xr
 
 from bayesreg.model import RegressionModel
+from bayesreg.sampling.predictive import linear_predictor_draws
 
-__all__ = ["Run", "assemble", "pointwise_loglik"]
+__all__ = ["Run", "assemble", "constant_data", "pointwise_loglik"]
 
 
 @dataclass
@@ -54,17 +59,22 @@ class Stopwatch:
 
 def pointwise_loglik(model: RegressionModel, post: xr.Dataset) -> np.ndarray:
     """log p(y_i | draw) of shape (chain, draw, n), in numpy (no extra compiled function)."""
-    w = post["w"].transpose("chain", "draw", "feature").values
-    c, d, p = w.shape
-    eta = (w.reshape(c * d, p) @ model.X.T).reshape(c, d, model.n)  # BLAS: 20x np.einsum
-    if "intercept" in post:
-        eta += post["intercept"].values[..., None]
+    eta, sigma = linear_predictor_draws(model, post)  # one BLAS product: 20x np.einsum
+    return model.likelihood.pointwise_logpdf(eta, model.y, sigma)
+
+
+def constant_data(model: RegressionModel) -> xr.Dataset:
+    """The values of the model's ``pm.Data`` containers (names as in ``RegressionModel``)."""
     lik = model.likelihood
-    if "sigma" in post:
-        sigma = post["sigma"].values[..., None]
-    else:
-        sigma = lik.fixed_sigma if lik.fixed_sigma is not None else 1.0
-    return lik.pointwise_logpdf(eta, model.y, sigma)
+    coords = {"obs": np.arange(model.n), "feature": list(model.feature_names)}
+    data = {
+        "X": (("obs", "feature"), np.array(model.X)),
+        "y": (("obs",), np.asarray(model.y).astype(lik.observed_dtype)),
+        "prior_scale": ((), np.asarray(model.prior.scale, dtype=np.float64)),
+    }
+    if lik.has_sigma and lik.fixed_sigma is not None:
+        data["noise_sigma"] = ((), np.asarray(lik.fixed_sigma, dtype=np.float64))
+    return xr.Dataset(data, coords=coords)
 
 
 _STAT_RENAMES = {"depth": "tree_depth", "maxdepth_reached": "reached_max_treedepth"}
@@ -94,6 +104,7 @@ def assemble(
     groups["observed_data"] = xr.Dataset(
         {"y_obs": (("obs",), np.array(model.y))}, coords={"obs": obs}
     )
+    groups["constant_data"] = constant_data(model)
     out = az.InferenceData(**groups)
     attrs = {
         "backend": backend,
