@@ -46,7 +46,7 @@ _LAZY = {
     "SelectionResult": "bayesreg.selection",
     "ShrinkageSummary": "bayesreg.shrinkage",
     "SparsitySummary": "bayesreg.shrinkage",
-    "VerificationReport": "bayesreg.verify",
+    "VerificationReport": "bayesreg.verification",
     "compare_models": "bayesreg.diagnostics",
     "compare_selection": "bayesreg.selection",
     "conjugate_posterior": "bayesreg.sampling",
@@ -86,7 +86,7 @@ _LAZY = {
     "scale_mixture_kappa": "bayesreg.shrinkage",
     "sparsity_summary": "bayesreg.shrinkage",
     "validation_search": "bayesreg.selection",
-    "verify": "bayesreg.verify",
+    "verify": "bayesreg.verification",
 }
 
 __all__ = [

@@ -304,7 +304,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from bayesreg import report as rep
     from bayesreg.model import RegressionModel
-    from bayesreg.verify import verify
+    from bayesreg.verification import verify
 
     X, y, info = load_data(args)
     lik = _likelihood(args.likelihood, y)

@@ -217,7 +217,7 @@ def _map_entry(model: RegressionModel, est: Any, n: int) -> dict[str, Any]:
 
 
 def _verify_one(model: RegressionModel, name: str, entry: dict[str, Any], echo) -> None:
-    from bayesreg.verify import verify
+    from bayesreg.verification import verify
 
     t0 = time.perf_counter()
     ver = verify(model)

@@ -69,3 +69,17 @@ def test_configure_blas_is_explicit_and_honours_the_opt_out():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "True True"
+
+
+def test_public_functions_are_not_shadowed_by_submodules():
+    """A submodule named like a public function would replace it on ``import bayesreg.<name>``
+    (the import system sets the package attribute), so none may share a name."""
+    import importlib
+    import pkgutil
+
+    import bayesreg
+
+    submodules = {m.name for m in pkgutil.iter_modules(bayesreg.__path__)}
+    assert not submodules & set(bayesreg.__all__)
+    importlib.import_module("bayesreg.verification")
+    assert callable(bayesreg.verify) and not isinstance(bayesreg.verify, type(bayesreg))

@@ -37,7 +37,7 @@ LAYERS = {
     "paths": 6,
     "regularizers": 6,
     "shrinkage": 6,
-    "verify": 6,
+    "verification": 6,
     "selection": 7,
     "estimators": 8,
     "plotting": 8,

@@ -11,7 +11,7 @@ import pytest
 from bayesreg.conventions import penalty_to_prior
 from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from bayesreg.model import RegressionModel
-from bayesreg.verify import VerificationReport, verify
+from bayesreg.verification import VerificationReport, verify
 
 SIGMA = 54.0
 
@@ -136,3 +136,26 @@ def test_rows_that_do_not_apply_say_which_capability_is_missing(diabetes_models)
         assert "Gaussian penalty" in why and "Laplace" in why
     assert "not applicable" in str(report) and report.passed
     assert report.to_dict()["not_applicable"] == report.not_applicable
+
+
+def test_a_method_stopped_at_its_budget_is_inconclusive_not_a_failure(diabetes):
+    """Issue 11 item 4: ISTA given 5 steps does not reach the MAP and says so (converged=False):
+    the row is inconclusive, the report still passes, and a converged disagreement fails."""
+    import dataclasses
+
+    from bayesreg import GaussianLikelihood, Laplace, RegressionModel, verify
+
+    model = RegressionModel(diabetes.X, diabetes.y, Laplace(5.0), GaussianLikelihood(50.0))
+    report = verify(model, rows=["map_alt", "ista"], include_find_map=False, max_steps=5)
+    ista = next(r for r in report.rows if r.method == "GD ista")
+    assert not ista.converged and not ista.agrees
+    assert ista.status == "inconclusive" and ista.passed
+    assert report.passed and report.inconclusive == [ista]
+    assert "inconclusive" in str(report)
+
+    def converged_but_off(row):
+        return dataclasses.replace(row, converged=True) if row.method == "GD ista" else row
+
+    bad = verify(model, rows=["map_alt", "ista"], include_find_map=False, max_steps=5,
+                 tamper=converged_but_off)  # fmt: skip
+    assert not bad.passed and [r.method for r in bad.failures] == ["GD ista"]

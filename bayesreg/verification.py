@@ -81,7 +81,11 @@ _TOL_GD = 1e-5
 class VerificationRow(Result):
     """One method compared with the reference MAP.
 
-    ``passed`` is True when the row is not expected to agree, or agrees within ``tolerance``.
+    ``status`` is ``"agrees"`` (within ``tolerance``), ``"disagrees"`` (expected to agree, its
+    method converged, and it does not), ``"inconclusive"`` (expected to agree, but its method
+    stopped at its budget before its own convergence test: it says nothing about the MAP) or
+    ``"not expected"`` (a method with another fixed point, shown for contrast). ``passed`` is
+    False only for ``"disagrees"``.
     """
 
     method: str
@@ -97,13 +101,22 @@ class VerificationRow(Result):
     agrees: bool
     seconds: float = 0.0
     note: str = ""
+    converged: bool = True
+
+    @property
+    def status(self) -> str:
+        if self.agrees:
+            return "agrees"
+        if not self.expected_to_agree:
+            return "not expected"
+        return "disagrees" if self.converged else "inconclusive"
 
     @property
     def passed(self) -> bool:
-        return self.agrees or not self.expected_to_agree
+        return self.status != "disagrees"
 
     def _extra_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed}
+        return {"passed": self.passed, "status": self.status}
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,11 @@ class VerificationReport(Result):
     def failures(self) -> list[VerificationRow]:
         return [r for r in self.rows if not r.passed]
 
+    @property
+    def inconclusive(self) -> list[VerificationRow]:
+        """Rows whose method stopped before converging (neither a pass nor a failure)."""
+        return [r for r in self.rows if r.status == "inconclusive"]
+
     def _extra_dict(self) -> dict[str, Any]:
         return {"passed": self.passed}
 
@@ -136,6 +154,7 @@ class VerificationReport(Result):
 
         df = pd.DataFrame([asdict(r) for r in self.rows])
         df["passed"] = [r.passed for r in self.rows]
+        df["status"] = [r.status for r in self.rows]
         return df
 
     def __str__(self) -> str:
@@ -153,16 +172,26 @@ class VerificationReport(Result):
             + ("" if ref.sigma is None else f", sigma={ref.sigma:.6g}")
         )
         lines.append("PASSED" if self.passed else f"FAILED: {[r.method for r in self.failures]}")
+        if self.inconclusive:
+            lines.append(
+                f"inconclusive (stopped before converging): {[r.method for r in self.inconclusive]}"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:  # notebooks
         return self.to_dataframe().to_html()
 
 
+_RESULT_WORD = {
+    "agrees": "ok",
+    "disagrees": "FAIL",
+    "inconclusive": "n/conv",
+    "not expected": "differs",
+}
+
+
 def _row_line(r: VerificationRow) -> str:
-    result = ("ok" if r.agrees else "FAIL") if r.expected_to_agree else "differs"
-    if not r.expected_to_agree and r.agrees:
-        result = "agrees"
+    result = "agrees" if (r.agrees and not r.expected_to_agree) else _RESULT_WORD[r.status]
     return (
         f"{r.method:<24} {r.max_abs_diff:>11.3g} {r.rel_diff:>9.2e} "
         f"{'same' if r.zero_pattern_agrees else 'diff':>6} {r.objective:>14.8g} "
@@ -196,7 +225,7 @@ class _Context:
 
     def row(self, method: str, coef, intercept, *, expected: bool, tolerance: float,
             seconds: float = 0.0, note: str = "", objective=None, optimality=None,
-            log_sigma: Any = "map") -> VerificationRow:  # fmt: skip
+            log_sigma: Any = "map", converged: bool = True) -> VerificationRow:  # fmt: skip
         """The row for (coef, intercept): its distance to the reference MAP and whether it
         agrees within ``tolerance`` (relative; for L1-type priors also the zero pattern)."""
         ref = self.ref
@@ -215,7 +244,7 @@ class _Context:
             objective=float(objective), optimality=float(optimality),
             expected_to_agree=bool(expected), tolerance=float(tolerance),
             agrees=bool(agrees and (zeros_same or not self.l1)), seconds=float(seconds),
-            note=note,
+            note=note, converged=bool(converged),
         )  # fmt: skip
 
 
@@ -359,7 +388,7 @@ def _descent(method: str) -> Callable[[_Context], VerificationRow]:
             )
         return ctx.row(
             f"GD {method}", res.coef, res.intercept, expected=res.matches_map_expected,
-            tolerance=_TOL_GD, seconds=res.seconds,
+            tolerance=_TOL_GD, seconds=res.seconds, converged=res.converged,
             note=f"{res.n_steps} steps, lr={res.learning_rate:.3g}, converged={res.converged}; "
             + res.note,
         )  # fmt: skip
@@ -463,6 +492,7 @@ def verify(
             f"map ({ref.method})", ref.coef, ref.intercept, expected=True, tolerance=0.0,
             seconds=ref.seconds, objective=ref.objective, optimality=ref.optimality,
             note="the reference" + ("" if ref.converged else " (NOT converged)"),
+            converged=ref.converged,
         )
     ]  # fmt: skip
     not_applicable: dict[str, str] = {}
