@@ -605,10 +605,12 @@ def plot_shrinkage(
         )  # fmt: skip
     out = shown != ls
     markers = np.where(out, np.where(shown > 0, ">", "<"), "x")
+    off_label = f"{reference_label} (off the axis)"
     for m in ("x", ">", "<"):
         sel = markers == m
         if sel.any() or m == "x":
-            lab = reference_label if m == "x" else f"{reference_label} (off the axis)"
+            lab = reference_label if m == "x" else off_label
+            off_label = lab if m == "x" else "_nolegend_"  # one legend entry for both edges
             ax.scatter(shown[sel], y[sel], color="C3", marker=m, s=30, label=lab, zorder=3)
     ax.scatter(post, y, color="C0", s=24, label=label, zorder=3)
     if map_coef is not None:
@@ -620,7 +622,9 @@ def plot_shrinkage(
     ax.set_yticks(y, names)
     ax.set_xlabel("coefficient")
     ax.set_title(f"shrinkage: {reference_label} -> posterior")
-    ax.legend(fontsize="small", loc="best")
+    # below the axes: it never covers a coefficient, and panels side by side keep their room
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2,
+              frameon=False)  # fmt: skip
     return ax
 
 

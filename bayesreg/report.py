@@ -719,7 +719,8 @@ def _fig_path(report, results, plt, bp) -> tuple[str, str, str] | None:
     gates = report["path"]["gates"]
     chosen = results["models"][name].prior.scale
     p = len(path.feature_names)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 4.6 + 0.05 * max(p - 10, 0)), sharey=True,
+    ncol = -(-p // 16)  # legend columns (bayesreg.plotting._legend_outside): room for them
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11 + 2.4 * ncol, 4.8), sharey=True,
                                  layout="constrained")  # fmt: skip
     bp.plot_map_path(results["dense_path"], ax=a1, chosen=chosen,
                      chosen_label=f"report's scale {num(chosen)}",
