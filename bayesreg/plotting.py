@@ -47,6 +47,7 @@ __all__ = [
     "plot_shrinkage",
     "plot_trace",
     "plot_validation_curve",
+    "scalar_posterior",
 ]
 
 
@@ -308,35 +309,73 @@ def _path_x(path: Any) -> tuple[np.ndarray, str]:
     return np.asarray(path.scales), "prior scale (larger = weaker penalty)"
 
 
-def plot_map_path(path: Any, ax: Any = None, *, title: str | None = None) -> Any:
+def _mark_scale(ax: Any, chosen: float | None, label: str | None) -> None:
+    if chosen is not None:
+        ax.axvline(
+            float(chosen), color="k", ls="--", lw=1.0, label=label or f"chosen: {chosen:.3g}"
+        )
+
+
+def plot_map_path(
+    path: Any,
+    ax: Any = None,
+    *,
+    title: str | None = None,
+    chosen: float | None = None,
+    chosen_label: str | None = None,
+    legend: bool = False,
+) -> Any:
     """The penalized path: MAP coefficients vs penalty strength (scikit-learn style).
 
     Parameters
     ----------
-    path : PosteriorPath
-        Uses ``map_coef`` (k, p), ``feature_names`` and ``strengths`` (log x axis) or, without a
+    path : PosteriorPath or MapPath
+        Uses ``map_coef`` (a PosteriorPath) or ``coefs`` (a ``bayesreg.solvers.MapPath``) of
+        shape (k, p), ``feature_names`` and ``strengths`` (log x axis) or, without a
         convention, ``scales``.
     ax : matplotlib Axes, optional
+    title : str, optional
+    chosen : float, optional
+        An x value to mark with a dashed vertical line (e.g. the report's prior scale).
+    chosen_label : str, optional
+    legend : bool, default False
+        A legend outside the axes, on the right.
 
     Returns
     -------
     matplotlib Axes
-        One line per coefficient.
+        One line per coefficient (dots at the path's points when it has at most 12), the zero
+        line, then the ``chosen`` line.
     """
     ax = _axes(ax)
     x, label = _path_x(path)
-    coef = np.asarray(path.map_coef)
+    coef = np.asarray(path.map_coef if hasattr(path, "map_coef") else path.coefs)
+    marker = "." if x.size <= 12 else None
     for j, (name, c) in enumerate(zip(path.feature_names, _colors(coef.shape[1]), strict=True)):
-        ax.plot(x, coef[:, j], color=c, marker=".", label=str(name))
+        ax.plot(x, coef[:, j], color=c, marker=marker, label=str(name))
     ax.set_xscale("log")
     ax.axhline(0.0, color="0.5", lw=0.8)
+    _mark_scale(ax, chosen, chosen_label)
     ax.set_xlabel(label)
     ax.set_ylabel("coefficient")
     ax.set_title(title or "penalized path (MAP)")
+    if legend:
+        _legend_outside(ax)
     return ax
 
 
-def plot_posterior_path(path: Any, ax: Any = None, *, title: str | None = None) -> Any:
+def plot_posterior_path(
+    path: Any,
+    ax: Any = None,
+    *,
+    title: str | None = None,
+    style: str = "bands",
+    map_path: Any = None,
+    flagged: Sequence[bool] | np.ndarray | None = None,
+    chosen: float | None = None,
+    chosen_label: str | None = None,
+    legend: bool = False,
+) -> Any:
     """The Bayesian path: posterior median and ``hdi_prob`` interval vs penalty strength.
 
     Parameters
@@ -344,23 +383,57 @@ def plot_posterior_path(path: Any, ax: Any = None, *, title: str | None = None) 
     path : PosteriorPath
         Uses ``median``, ``lower``, ``upper`` (k, p), ``hdi_prob`` and the x axis as in
         :func:`plot_map_path`.
+    style : {"bands", "points"}
+        "bands": a median line and a shaded band per coefficient. "points": the median as a dot
+        and the interval as an error bar at each sampled scale, the coefficients side by side
+        (dodged along the log x axis) so that the intervals do not hide each other.
+    map_path : PosteriorPath or MapPath, optional
+        A (denser) MAP path drawn as thin lines behind the posterior points.
+    flagged : array of bool, shape (k,), optional
+        Scales whose chains missed the diagnostic gates: shaded grey and listed in the legend.
+    chosen, chosen_label, legend
+        As in :func:`plot_map_path`.
 
     Returns
     -------
     matplotlib Axes
-        One line (median) and one band (``fill_between`` collection) per coefficient.
+        "bands": one line (median) and one band (``fill_between`` collection) per coefficient.
     """
+    check_choice(style, "style", ("bands", "points"))
     ax = _axes(ax)
     x, label = _path_x(path)
     med, lo, hi = (np.asarray(a) for a in (path.median, path.lower, path.upper))
-    for j, (name, c) in enumerate(zip(path.feature_names, _colors(med.shape[1]), strict=True)):
-        ax.plot(x, med[:, j], color=c, label=str(name))
-        ax.fill_between(x, lo[:, j], hi[:, j], color=c, alpha=0.15, lw=0)
+    p = med.shape[1]
+    if map_path is not None:
+        mx, _ = _path_x(map_path)
+        mc = np.asarray(map_path.map_coef if hasattr(map_path, "map_coef") else map_path.coefs)
+        for j, c in enumerate(_colors(p)):
+            ax.plot(mx, mc[:, j], color=c, lw=0.8, alpha=0.45)
+        ax.plot([], [], color="0.4", lw=0.8, label="MAP path")
+    # each scale's group of p error bars spans 50% of the gap to the next scale (log x)
+    spread = np.exp(np.diff(np.log(np.sort(x))).min() * 0.5) if x.size > 1 else 1.2
+    dodge = spread ** ((np.arange(p) - (p - 1) / 2) / max(p, 1))
+    for j, (name, c) in enumerate(zip(path.feature_names, _colors(p), strict=True)):
+        if style == "bands":
+            ax.plot(x, med[:, j], color=c, label=str(name))
+            ax.fill_between(x, lo[:, j], hi[:, j], color=c, alpha=0.15, lw=0)
+        else:
+            xj = x * dodge[j]
+            ax.errorbar(xj, med[:, j], yerr=[med[:, j] - lo[:, j], hi[:, j] - med[:, j]],
+                        fmt="o", ms=3, color=c, lw=1.0, label=str(name))  # fmt: skip
+    if flagged is not None and np.any(flagged):
+        half = spread ** (0.5 + 0.5 / max(p, 1))  # just wider than the dodged group
+        for i in np.flatnonzero(np.asarray(flagged, dtype=bool)):
+            ax.axvspan(x[i] / half, x[i] * half, color="0.5", alpha=0.2, lw=0)
+        ax.fill_between([], [], color="0.5", alpha=0.2, label="gates not met")
     ax.set_xscale("log")
     ax.axhline(0.0, color="0.5", lw=0.8)
+    _mark_scale(ax, chosen, chosen_label)
     ax.set_xlabel(label)
     ax.set_ylabel("coefficient")
     ax.set_title(title or f"posterior median, {100 * path.hdi_prob:.0f}% HDI")
+    if legend:
+        _legend_outside(ax)
     return ax
 
 
@@ -374,6 +447,17 @@ def _draws(idata: Any, var: str = "w") -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
+def _legend_outside(ax: Any, *, ncol: int | None = None, fontsize: str = "small") -> Any:
+    """The legend to the right of the axes (it never covers data); several columns past 16
+    entries, so p = 30 coefficients stay readable."""
+    handles, _ = ax.get_legend_handles_labels()
+    ncol = ncol or max(1, -(-len(handles) // 16))
+    return ax.legend(
+        loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=fontsize,
+        ncol=ncol, frameon=False,
+    )  # fmt: skip
+
+
 def plot_posterior_forest(
     posteriors: Mapping[str, Any],
     ax: Any = None,
@@ -382,8 +466,14 @@ def plot_posterior_forest(
     feature_names: Sequence[str] | None = None,
     interval: float = 0.9,
     var: str = "w",
+    only: Sequence[int] | None = None,
+    title: str | None = None,
+    legend: bool = True,
 ) -> Any:
     """Forest plot of the coefficients under several priors (e.g. Gaussian vs Laplace).
+
+    The posterior medians are drawn on top of the MAP diamonds (a median that sits on its MAP
+    stays visible), and the legend lists every mark.
 
     Parameters
     ----------
@@ -395,11 +485,17 @@ def plot_posterior_forest(
         Default: the ``feature`` coordinate of the first posterior.
     interval : float in (0, 1)
         Central (equal-tailed) interval drawn as a thick line, with the median as a dot.
+    only : sequence of int, optional
+        Draw only these coefficients (by position), e.g. the MAP's zeros in a zoomed panel.
+    title : str, optional
+    legend : bool, default True
+        A legend outside the axes, on the right.
 
     Returns
     -------
     matplotlib Axes
-        One ``LineCollection`` of intervals and one median scatter per posterior.
+        One ``LineCollection`` of intervals, one median scatter and (with ``map_coefs``) one
+        MAP scatter per posterior.
     """
     ax = _axes(ax)
     if not posteriors:
@@ -409,9 +505,10 @@ def plot_posterior_forest(
     if feature_names is None:
         feature_names = [str(f) for f in first.coords[first.dims[-1]].values]
     p = len(feature_names)
+    keep = np.arange(p) if only is None else np.asarray(list(only), dtype=int)
     k = len(labels)
     offsets = (np.arange(k) - (k - 1) / 2) * (0.7 / max(k, 1))
-    ypos = np.arange(p)[::-1].astype(float)
+    ypos = np.arange(keep.size)[::-1].astype(float)
     q = [(1 - interval) / 2, 0.5, (1 + interval) / 2]
     for i, (label, c) in enumerate(zip(labels, _colors(k), strict=True)):
         draws = _draws(posteriors[label], var)
@@ -419,20 +516,23 @@ def plot_posterior_forest(
             raise ValueError(
                 f"posterior {label!r} has {draws.shape[1]} coefficients; expected {p}."
             )
-        lo, med, hi = np.quantile(draws, q, axis=0)
+        lo, med, hi = np.quantile(draws[:, keep], q, axis=0)
         yy = ypos + offsets[i]
-        ax.hlines(yy, lo, hi, color=c, lw=2.5, label=f"{label} ({100 * interval:.0f}% interval)")
-        ax.scatter(med, yy, color=c, s=18, zorder=3)
+        ax.hlines(yy, lo, hi, color=c, lw=2.5, alpha=0.6,
+                  label=f"{label}: {100 * interval:.0f}% interval")  # fmt: skip
         if map_coefs is not None and label in map_coefs:
             ax.scatter(
-                np.asarray(map_coefs[label]), yy, marker="D", facecolors="none",
-                edgecolors=c, s=36, zorder=4, label=f"{label} MAP",
+                np.asarray(map_coefs[label])[keep], yy, marker="D", facecolors="white",
+                edgecolors=c, s=70, lw=1.5, zorder=3, label=f"{label}: MAP (penalized)",
             )  # fmt: skip
+        ax.scatter(med, yy, color=c, edgecolors="k", lw=0.5, s=22, zorder=4,
+                   label=f"{label}: posterior median")  # fmt: skip
     ax.axvline(0.0, color="0.5", lw=0.8)
-    ax.set_yticks(ypos, [str(f) for f in feature_names])
+    ax.set_yticks(ypos, [str(feature_names[j]) for j in keep])
     ax.set_xlabel("coefficient")
-    ax.set_title("posterior: median and interval per coefficient")
-    ax.legend(fontsize="small", loc="best")
+    ax.set_title(title or "posterior: median and interval per coefficient")
+    if legend:
+        _legend_outside(ax)
     return ax
 
 
@@ -446,8 +546,10 @@ def plot_shrinkage(
     map_coef: Sequence[float] | np.ndarray | None = None,
     feature_names: Sequence[str] | None = None,
     label: str = "posterior median",
+    reference_label: str = "least squares",
+    clip: float | None = None,
 ) -> Any:
-    """Per coefficient: the least-squares estimate, an arrow to the posterior estimate.
+    """Per coefficient: the unshrunk (reference) estimate, an arrow to the posterior estimate.
 
     Parameters
     ----------
@@ -458,6 +560,12 @@ def plot_shrinkage(
     map_coef : array of shape (p,), optional
         The MAP (penalized) estimate, marked with an open diamond.
     feature_names : sequence of str, optional
+    reference_label : str, default "least squares"
+        What ``least_squares`` is (e.g. "weak-prior MAP" for a logistic model).
+    clip : float, optional
+        Limit the x axis to ``clip`` times the extent of the posterior summaries, intervals and
+        MAP (a far-away reference would flatten them): a reference beyond it is drawn at the
+        edge as a triangle with its value written beside it.
 
     Returns
     -------
@@ -478,12 +586,32 @@ def plot_shrinkage(
     y = np.arange(p)[::-1].astype(float)
     if lower is not None and upper is not None:
         ax.hlines(y, np.asarray(lower), np.asarray(upper), color="C0", lw=1.0, alpha=0.6)
+    shown = ls
+    if clip is not None:
+        inner = [post] + [
+            np.asarray(a, dtype=float) for a in (lower, upper, map_coef) if a is not None
+        ]
+        half = float(clip) * max(float(np.max(np.abs(np.concatenate(inner)))), 1e-12)
+        shown = np.clip(ls, -half, half)
+        ax.set_xlim(-1.05 * half, 1.05 * half)
+        for j in np.flatnonzero(shown != ls):
+            ax.annotate(f"{ls[j]:.3g}", (shown[j], y[j]), textcoords="offset points",
+                        xytext=(-6 if shown[j] > 0 else 6, 5), fontsize="x-small",
+                        ha="right" if shown[j] > 0 else "left", color="C3")  # fmt: skip
     for j in range(p):
         ax.annotate(
-            "", xy=(post[j], y[j]), xytext=(ls[j], y[j]),
+            "", xy=(post[j], y[j]), xytext=(shown[j], y[j]),
             arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 1.0},
         )  # fmt: skip
-    ax.scatter(ls, y, color="C3", marker="x", s=30, label="least squares", zorder=3)
+    out = shown != ls
+    markers = np.where(out, np.where(shown > 0, ">", "<"), "x")
+    off_label = f"{reference_label} (off the axis)"
+    for m in ("x", ">", "<"):
+        sel = markers == m
+        if sel.any() or m == "x":
+            lab = reference_label if m == "x" else off_label
+            off_label = lab if m == "x" else "_nolegend_"  # one legend entry for both edges
+            ax.scatter(shown[sel], y[sel], color="C3", marker=m, s=30, label=lab, zorder=3)
     ax.scatter(post, y, color="C0", s=24, label=label, zorder=3)
     if map_coef is not None:
         ax.scatter(
@@ -493,8 +621,10 @@ def plot_shrinkage(
     ax.axvline(0.0, color="0.5", lw=0.8)
     ax.set_yticks(y, names)
     ax.set_xlabel("coefficient")
-    ax.set_title("shrinkage: least squares -> posterior")
-    ax.legend(fontsize="small", loc="best")
+    ax.set_title(f"shrinkage: {reference_label} -> posterior")
+    # below the axes: it never covers a coefficient, and panels side by side keep their room
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2,
+              frameon=False)  # fmt: skip
     return ax
 
 
@@ -539,11 +669,11 @@ def plot_geometry(geometry: Geometry2D, ax: Any = None, *, n_levels: int = 12) -
     ax.scatter(*g.ols, color="k", marker="x", s=50, zorder=5, label="least squares")
     ax.axhline(0.0, color="0.8", lw=0.6)
     ax.axvline(0.0, color="0.8", lw=0.6)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")  # the axes fit the grid: no blank margin
     ax.set_xlabel(g.feature_names[0])
     ax.set_ylabel(g.feature_names[1])
     ax.set_title("loss contours meet the constraint")
-    ax.legend(fontsize="x-small", loc="best")
+    _legend_outside(ax, fontsize="x-small")
     return ax
 
 
@@ -727,8 +857,75 @@ def plot_selection_curve(result: Any, ax: Any = None, *, title: str | None = Non
 # ---------------------------------------------------------------------------------------------
 # MCMC diagnostics (ArviZ)
 # ---------------------------------------------------------------------------------------------
-def plot_trace(idata: Any, var_names: Sequence[str] | None = None, axes: Any = None) -> Any:
+def _scalar_parameter(post: Any, name: str) -> np.ndarray:
+    """(chain, draw) draws of ``name``: a scalar variable or ``var[label]`` (e.g. ``w[age]``)."""
+    if name in post.data_vars:
+        return np.asarray(post[name].values)
+    var, _, rest = name.partition("[")
+    da = post[var]
+    return np.asarray(da.sel({da.dims[-1]: rest.rstrip("]")}).values)
+
+
+def scalar_posterior(idata: Any, parameters: Sequence[str]) -> Any:
+    """An InferenceData whose posterior holds one scalar variable per named parameter.
+
+    ArviZ gives each variable its own row and title, so a trace or rank plot of ``w[age]``,
+    ``w[s1]``, ... stays readable however many coefficients the model has (a compact trace of a
+    vector draws all of them as unlabelled lines in one panel).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    parameters : sequence of str
+        Variable names (``"sigma"``) or one entry of a vector (``"w[age]"``).
+    """
+    import xarray as xr
+
+    from bayesreg import _arviz
+
+    post = idata.posterior
+    data = {}
+    for name in parameters:
+        try:
+            data[name] = (("chain", "draw"), _scalar_parameter(post, name))
+        except (KeyError, ValueError) as exc:
+            raise ValueError(
+                f"unknown parameter {name!r}; expected one of {list(post.data_vars)} or "
+                f"'var[label]' (e.g. 'w[{post['w'].coords[post['w'].dims[-1]].values[0]}]')."
+            ) from exc
+    ds = xr.Dataset(data, coords={"chain": post.chain.values, "draw": post.draw.values})
+    return _arviz.inference_data(posterior=ds)
+
+
+def _diagnostic_axes(n: int, ncols: int, height: float) -> Any:
+    import matplotlib.pyplot as plt
+
+    _, axes = plt.subplots(
+        n, ncols, figsize=(10.0 if ncols == 2 else 3.2 * ncols, height * n + 0.6),
+        layout="constrained", squeeze=False,
+    )  # fmt: skip
+    return axes
+
+
+def plot_trace(
+    idata: Any,
+    var_names: Sequence[str] | None = None,
+    axes: Any = None,
+    *,
+    parameters: Sequence[str] | None = None,
+) -> Any:
     """ArviZ trace plot (density per chain, draws over iterations).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    var_names : sequence of str, optional
+        ArviZ's selection (a vector variable is drawn compact, all entries in one panel).
+    axes : array of matplotlib Axes, optional
+    parameters : sequence of str, optional
+        Instead of ``var_names``: one row per scalar parameter (``"sigma"``, ``"w[age]"``, see
+        :func:`scalar_posterior`), titled, in a figure with a layout that keeps titles off the
+        axis labels.
 
     Returns
     -------
@@ -736,11 +933,28 @@ def plot_trace(idata: Any, var_names: Sequence[str] | None = None, axes: Any = N
     """
     from bayesreg import _arviz  # ArviZ loads on the first diagnostic plot
 
+    if parameters is not None:
+        idata = scalar_posterior(idata, parameters)
+        axes = _diagnostic_axes(len(parameters), 2, 1.5) if axes is None else axes
     return _arviz.plot_trace(idata, var_names=var_names, axes=axes)
 
 
-def plot_rank(idata: Any, var_names: Sequence[str] | None = None, ax: Any = None) -> Any:
+def plot_rank(
+    idata: Any,
+    var_names: Sequence[str] | None = None,
+    ax: Any = None,
+    *,
+    parameters: Sequence[str] | None = None,
+) -> Any:
     """ArviZ rank plot: per-chain histograms of rank-normalized draws (flat = well mixed).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+    var_names : sequence of str, optional
+    ax : matplotlib Axes or array of them, optional
+    parameters : sequence of str, optional
+        One panel per scalar parameter, as in :func:`plot_trace`, three to a row.
 
     Returns
     -------
@@ -748,4 +962,12 @@ def plot_rank(idata: Any, var_names: Sequence[str] | None = None, ax: Any = None
     """
     from bayesreg import _arviz
 
+    if parameters is not None:
+        idata = scalar_posterior(idata, parameters)
+        if ax is None:
+            rows = -(-len(parameters) // 3)
+            grid = _diagnostic_axes(rows, 3, 2.2)
+            for extra in grid.ravel()[len(parameters) :]:
+                extra.set_visible(False)
+            ax = grid.ravel()[: len(parameters)]
     return _arviz.plot_rank(idata, var_names=var_names, ax=ax)

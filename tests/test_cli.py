@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
-import json
 import os
 import re
 import subprocess
@@ -13,12 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
-from sklearn.linear_model import Lasso
 
-from bayesreg import load_diabetes
 from bayesreg.cli import build_parser, load_data, main
-from bayesreg.report import REPORT_KEYS
 
 
 # -- bad input: exit 2, a message, no traceback ------------------------------------------------
@@ -150,49 +143,4 @@ def test_verify_passes_on_diabetes_and_fails_on_a_wrong_conversion(capsys):
     assert "FAILED" in out and out.strip().endswith("FAIL: verification failed")
 
 
-# -- report end to end --------------------------------------------------------------------------
-@pytest.mark.slow
-def test_report_end_to_end_on_diabetes(tmp_path, capsys):
-    out_dir = tmp_path / "rep"
-    rc = main(["report", "--draws", "100", "--tune", "100", "--chains", "2", "--backend", "pymc",
-               "--path-points", "0", "--seed", "3", "--out", str(out_dir), "--no-progress"])  # fmt: skip
-    stdout = capsys.readouterr().out
-    report = json.loads((out_dir / "report.json").read_text())
-    assert tuple(report) == REPORT_KEYS
-    assert set(report["priors"]) == {"gaussian", "laplace"}
-    v = report["verdict"]
-    # 2 x 100 draws cannot reach 400 effective draws in every tail: diagnostics must flag it,
-    # and the command must say so with a non-zero exit code (it gates CI)
-    assert v["verification_passed"] is True and v["diagnostics_ok"] is False
-    assert rc == v["exit_code"] == 1
-    assert stdout.strip().splitlines()[-1] == v["message"] and v["message"].startswith("FAIL")
-    for name, entry in report["priors"].items():
-        assert {"prior", "scale", "map", "penalty_equivalents", "verification", "diagnostics",
-                "shrinkage", "sparsity", "sampling_time"} <= set(entry)  # fmt: skip
-        kinds = {p["kind"] for p in entry["diagnostics"]["problems"]}
-        assert "ess_tail" in kinds, name
-        assert len(entry["sparsity"]["coefficients"]) == 10
-    # the numbers are the real ones: the Laplace MAP's zero pattern is Lasso's at the reported alpha
-    d = load_diabetes()
-    lap = report["priors"]["laplace"]
-    alpha = lap["penalty_equivalents"]["sklearn_lasso"]
-    lasso = Lasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(d.X, d.y)
-    coef = np.array([lap["map"]["coef"][f] for f in d.feature_names])
-    np.testing.assert_array_equal(coef == 0.0, lasso.coef_ == 0.0)
-    np.testing.assert_allclose(coef, lasso.coef_, atol=1e-6 * np.abs(coef).max())
-    assert lap["map"]["n_zero"] == int(np.sum(coef == 0.0)) >= 1
-    assert 0 < report["priors"]["gaussian"]["effective_df"] < 10
-    # --path-points 0: no path (the path plots are tested on a real PosteriorPath in
-    # test_plotting; each path point costs a NUTS run, too slow for this test's budget)
-    assert report["path"] is None and report["settings"]["path_points"] == 0
-    assert report["figures"][:3] == ["forest", "shrinkage", "geometry"]
-    # index.html is self-contained: every figure embedded, and each decodes as a PNG
-    html = (out_dir / "index.html").read_text()
-    images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
-    assert len(images) == len(report["figures"]) >= 6
-    for b64 in images:
-        img = Image.open(io.BytesIO(base64.b64decode(b64, validate=True)))
-        img.load()
-        assert img.format == "PNG" and min(img.size) > 100
-    assert not re.search(r"(src|href)=['\"]https?://", html)
-    assert v["message"] in html
+# the report end to end (one run shared with the browser checks): tests/test_report_browser.py
