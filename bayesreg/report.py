@@ -470,7 +470,7 @@ def _path(results: dict[str, Any], settings: ReportSettings, echo) -> tuple[str,
     The path samples as many draws on as many chains (at least 2, for R-hat) as the main fit,
     so that it can meet the same gates; :func:`_path_gates` says which scales do.
     """
-    from bayesreg.sampling import posterior_path
+    from bayesreg.paths import posterior_path
     from bayesreg.solvers import map_path
 
     name = _path_model(results)

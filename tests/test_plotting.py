@@ -16,7 +16,8 @@ from sklearn.linear_model import Lasso, Ridge
 
 from bayesreg import Gaussian, GaussianLikelihood, Laplace, RegressionModel
 from bayesreg import plotting as bp
-from bayesreg.sampling import posterior_path, sample_posterior
+from bayesreg.paths import posterior_path
+from bayesreg.sampling import sample_posterior
 from bayesreg.solvers import map_estimate
 
 

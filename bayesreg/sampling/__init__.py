@@ -123,17 +123,6 @@ def _model_cache(model: RegressionModel) -> dict[Hashable, Any]:
     return model._functions
 
 
-def __getattr__(name: str) -> Any:
-    # Transitional: posterior paths moved up to bayesreg.paths (above sampling and solvers).
-    # Callers outside this package that still import them from here are served lazily, at the
-    # call, so this package does not import the layer above it.
-    if name in ("posterior_path", "PosteriorPath"):
-        import importlib
-
-        return getattr(importlib.import_module("bayesreg.paths"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def sample_posterior(
     model: RegressionModel,
     *,
