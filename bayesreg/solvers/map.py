@@ -57,6 +57,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize
@@ -318,11 +319,12 @@ def _working_set_solve(
     return z, res.n_iter + k, r
 
 
-def _sigma_update(prob: MapProblem, z: np.ndarray, log_sigma: float) -> float:
+def _sigma_update(prob: MapProblem, z: np.ndarray, log_sigma: float, log_floor: float) -> float:
     """Exact argmin over log sigma with (w, b) fixed: the root of a strictly increasing gradient.
 
     Every term of the objective (SSE e^{-2l}/2 + n l, the half-normal prior e^{2l}/(2 s^2), and
-    for scale_by_sigma priors a e^{-l} + p l) is convex in l = log sigma, one strictly.
+    for scale_by_sigma priors a e^{-l} + p l) is convex in l = log sigma, one strictly. When the
+    root lies below ``log_floor`` (y fitted exactly: no minimum) ``log_floor`` is returned.
     """
     w, b = prob.wb_from_z(z)
 
@@ -333,7 +335,9 @@ def _sigma_update(prob: MapProblem, z: np.ndarray, log_sigma: float) -> float:
     for _ in range(200):
         if h(lo) < 0.0:
             break
-        lo -= 2.0 * (hi - lo)
+        if lo <= log_floor:
+            return log_floor
+        lo = max(lo - 2.0 * (hi - lo), log_floor)
     for _ in range(200):
         if h(hi) > 0.0:
             break
@@ -362,23 +366,56 @@ def _solve_block(
     return z, 1, prob.kkt_z(z, g, prob.sigma_of(log_sigma))
 
 
-def _solve_known_sigma(prob, method, z, tol, max_iter):
-    """(z, None, iterations, residual, target) with sigma known (or absent)."""
+class _Solved(NamedTuple):
+    """A solve's outcome: the point, iterations, KKT residual, its target, and why it stopped
+    short when it is not a MAP (None otherwise)."""
+
+    z: np.ndarray
+    log_sigma: float | None
+    n_iter: int
+    residual: float
+    target: float
+    failure: str | None = None
+
+
+def _solve_known_sigma(prob, method, z, tol, max_iter) -> _Solved:
+    """The MAP with sigma known (or absent): one (w, b) block."""
     zero = np.zeros(prob.nz)
     target = tol * max(1.0, prob.kkt_z(zero, prob.zero_grad(), prob.sigma_fixed))
     z, n_iter, r = _solve_block(prob, method, z, None, target, max_iter)
-    return z, None, n_iter, r, target
+    return _Solved(z, None, n_iter, r, target)
 
 
-def _solve_estimated_sigma(prob, method, z, init, tol, max_iter):
-    """(z, log sigma, iterations, residual, target): blocks (w, b) and sigma alternated.
+def _collapsed(prob: MapProblem, floor: float) -> str:
+    return (
+        f"The noise sd collapsed below {floor:.3g} (sd(y) = {np.std(prob.model.y):.3g}): y is "
+        "fitted exactly, so the joint MAP of (w, b, sigma) does not exist (the density grows "
+        "without bound as sigma -> 0); returning the estimate at that floor. Pass a known "
+        "sigma, or sample the posterior."
+    )
+
+
+def _block_target(prob: MapProblem, log_sigma: float, target: float) -> float:
+    """The (w, b) block's tolerance inside the sigma loop: 1e-3 of the joint target, but not
+    below what rounding lets the block reach at this sigma (1e-14 of its KKT residual at
+    zero, which grows like 1/sigma^2): far below the starting sigma a tighter target would
+    only spend ``max_iter`` iterations on rounding noise."""
+    zero = np.zeros(prob.nz)
+    r0 = prob.kkt_z(zero, prob.smooth_fg(zero, log_sigma)[1], prob.sigma_of(log_sigma))
+    return max(1e-3 * target, 1e-14 * r0)
+
+
+def _solve_estimated_sigma(prob, method, z, init, tol, max_iter) -> _Solved:
+    """The joint MAP over (w, b, sigma): blocks (w, b) and sigma alternated.
 
     The (w, b) block is solved (to machine precision when the Newton polish applies) at each
     sigma, so the estimate is exactly the penalized solution at the reported sigma; the
     remaining residual is in the sigma block. For smooth priors a joint quasi-Newton run over
-    (z, log sigma) is the warm start.
+    (z, log sigma) is the warm start. sigma is kept above 1e-8 of its starting value: below
+    that y is fitted exactly and there is no joint MAP (the objective -> -inf as sigma -> 0).
     """
     log_sigma = float(np.log(max(float(np.std(prob.model.y)), 1e-8)))
+    log_floor = log_sigma + float(np.log(1e-8))
     zero = np.zeros(prob.nz)
     # the tolerance is fixed at the default starting sigma, whatever the warm start
     target = tol * max(
@@ -391,17 +428,21 @@ def _solve_estimated_sigma(prob, method, z, init, tol, max_iter):
     n_iter = 0
     if prob.prior.is_smooth:
         res = _lbfgs(prob.full_fg_joint, np.append(z, log_sigma), target, max_iter)
-        z, log_sigma, n_iter = res.x[: prob.nz].copy(), float(res.x[prob.nz]), int(res.nit)
-    log_sigma = _sigma_update(prob, z, log_sigma)
+        n_iter = int(res.nit)
+        if np.all(np.isfinite(res.x)):
+            z, log_sigma = res.x[: prob.nz].copy(), max(float(res.x[prob.nz]), log_floor)
     r = np.inf
     for _ in range(500):
-        z, k, r_wb = _solve_block(prob, method, z, log_sigma, 1e-3 * target, max_iter)
+        log_sigma = _sigma_update(prob, z, log_sigma, log_floor)
+        if log_sigma <= log_floor:
+            return _Solved(z, log_sigma, n_iter, r, target, _collapsed(prob, np.exp(log_floor)))
+        block_target = _block_target(prob, log_sigma, target)
+        z, k, r_wb = _solve_block(prob, method, z, log_sigma, block_target, max_iter)
         n_iter += k
         r = max(r_wb, abs(prob.sigma_grad(*prob.wb_from_z(z), log_sigma)))
         if r <= target:
             break
-        log_sigma = _sigma_update(prob, z, log_sigma)
-    return z, log_sigma, n_iter, r, target
+    return _Solved(z, log_sigma, n_iter, r, target)
 
 
 def map_estimate(
@@ -466,27 +507,25 @@ def map_estimate(
     prob = problem_for(model, evaluator=evaluator)
     z = _initial_z(prob) if init is None else _init_z(prob, init)
     if prob.sigma_estimated:
-        z, log_sigma, n_iter, r, target = _solve_estimated_sigma(
-            prob, resolved, z, init, tol, max_iter
-        )
+        out = _solve_estimated_sigma(prob, resolved, z, init, tol, max_iter)
     else:
-        z, log_sigma, n_iter, r, target = _solve_known_sigma(prob, resolved, z, tol, max_iter)
-    converged = bool(r <= target)
+        out = _solve_known_sigma(prob, resolved, z, tol, max_iter)
+    z, log_sigma, r = out.z, out.log_sigma, out.residual
+    converged = out.failure is None and bool(r <= out.target)
     if not converged and warn:
-        warnings.warn(
+        message = out.failure or (
             f"map_estimate(method={resolved!r}) did not converge: KKT residual {r:.3g} > "
-            f"tolerance {target:.3g} after {n_iter} iterations (max_iter={max_iter}). The "
-            "estimate may be inaccurate; raise max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=2,
+            f"tolerance {out.target:.3g} after {out.n_iter} iterations (max_iter={max_iter}). "
+            "The estimate may be inaccurate; raise max_iter or tol."
         )
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
     w, b = prob.wb_from_z(z)
     return MapEstimate(
         coef=w,
         intercept=b,
         sigma=prob.sigma_of(log_sigma) if prob.sigma_estimated else None,
         method=resolved,
-        n_iter=int(n_iter),
+        n_iter=int(out.n_iter),
         converged=converged,
         optimality=float(prob.kkt_original(w, b, log_sigma)),
         objective=float(prob.objective(w, b, log_sigma)),
