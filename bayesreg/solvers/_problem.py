@@ -50,6 +50,7 @@ __all__ = [
     "MapProblem",
     "ProblemData",
     "centred",
+    "problem_data",
     "problem_for",
     "resolve_evaluator",
 ]
@@ -527,7 +528,7 @@ class MapProblem:
         return z
 
 
-def problem_data(model: RegressionModel, refresh: bool = False) -> ProblemData:
+def problem_data(model: RegressionModel, *, refresh: bool = False) -> ProblemData:
     """The cached :class:`ProblemData` of ``model``'s structure (``refresh`` rebuilds it)."""
     if refresh:
         model._functions.pop(_DATA_KEY, None)
@@ -535,7 +536,7 @@ def problem_data(model: RegressionModel, refresh: bool = False) -> ProblemData:
 
 
 def problem_for(
-    model: RegressionModel, refresh: bool = False, *, evaluator: str = "auto"
+    model: RegressionModel, *, refresh: bool = False, evaluator: str = "auto"
 ) -> MapProblem:
     """The :class:`MapProblem` of ``model``: its cached data bound to it, with one evaluator.
 
@@ -546,4 +547,4 @@ def problem_for(
     ``"graph"`` or ``"numpy"`` (see the module docstring).
     """
     kind = resolve_evaluator(model, evaluator)
-    return MapProblem(model, problem_data(model, refresh), kind)
+    return MapProblem(model, problem_data(model, refresh=refresh), kind)
