@@ -66,7 +66,7 @@ def test_weight_decay_is_exactly_the_seed_update(ridge):
 def test_l2_methods_converge_to_the_map(ridge, method):
     model, est = ridge
     res = gradient_descent(model, method=method)
-    assert res.converged and res.matches_map_expected
+    assert res.converged and res.matches_map_expected and res.n_iter > 0
     # stopped at relative KKT 1e-10; condition number ~40 here: coef error ~1e-7 relative
     assert _rel(res.coef, est.coef) < 1e-6
     assert res.intercept == pytest.approx(est.intercept, rel=1e-9)
@@ -140,3 +140,17 @@ def test_estimated_sigma_uses_the_map_sigma(diabetes):
     assert res.sigma == pytest.approx(est.sigma, rel=1e-12)
     assert _rel(res.coef, est.coef) < 1e-6
     np.testing.assert_array_equal(res.coef == 0, est.coef == 0)
+
+
+def test_no_map_is_raised_one_way(diabetes):
+    """A prior without a MAP: gradient_descent and map_estimate raise the same error."""
+    from bayesreg.priors import Gaussian, MapUndefinedError
+
+    class Pole(Gaussian):  # stands in for the horseshoe: a density unbounded at 0
+        has_map = False
+
+    model = RegressionModel(diabetes.X, diabetes.y, Pole(1.0), GaussianLikelihood(SIGMA))
+    for solve in (map_estimate, gradient_descent):
+        with pytest.raises(MapUndefinedError, match="unbounded at w = 0"):
+            solve(model)
+    assert model._structure.pymc_model is None  # raised before anything was built

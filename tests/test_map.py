@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -291,6 +292,8 @@ def test_numpy_evaluator_builds_no_graph(diabetes):
     est = map_estimate(model)
     assert est.evaluator == "numpy" and est.converged
     assert model._structure.pymc_model is None  # nothing was built, so nothing compiled
+    out = json.loads(json.dumps(est.to_dict()))  # a frozen Result, JSON through one serializer
+    assert out["coef"] == est.coef.tolist() and out["n_nonzero"] == est.n_nonzero
     with pytest.raises(ValueError, match=r"'gpu' is not a supported evaluator"):
         map_estimate(model, evaluator="gpu")
 
