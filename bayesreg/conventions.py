@@ -162,7 +162,9 @@ def prior_to_penalty(
     """The library's penalty strength whose minimizer is this prior's MAP.
 
     The inverse of :func:`penalty_to_prior`: ``prior_to_penalty(penalty_to_prior(c, a, ...), c,
-    ...) == a``. For ``ElasticNet`` priors the library's l1_ratio is ``prior.l1_ratio``.
+    ...) == a``. Any prior whose penalty is ``a ||w||_1 + c ||w||^2 / 2``
+    (:meth:`~bayesreg.priors.Prior.elastic_coefs`) converts; the library's l1_ratio is then
+    ``a / (a + c)`` (``prior.l1_ratio`` for ``ElasticNet``).
 
     Raises
     ------
@@ -174,16 +176,14 @@ def prior_to_penalty(
         raise TypeError(f"prior must be a bayesreg Prior; got {prior!r}.")
     sigma = check_positive(sigma, "sigma", "prior_to_penalty")
     nf = _check_n(convention, n)
-    eff = prior.effective_scale(sigma)
-    s2 = sigma**2
-    if isinstance(prior, Gaussian):
-        rho, lam_sum = 0.0, s2 / eff**2
-    elif isinstance(prior, Laplace):
-        rho, lam_sum = 1.0, s2 / eff
-    elif isinstance(prior, ElasticNet):
-        rho, lam_sum = prior.l1_ratio, s2 / eff
-    else:
+    coefs = prior.elastic_coefs(sigma)
+    if coefs is None:
         raise ValueError(f"{prior!r} is not a penalty that any library convention expresses.")
+    # -log posterior * sigma^2 = J0 + sigma^2 (a ||w||_1 + c ||w||^2 / 2)
+    #                          = J0 + lam_sum (rho ||w||_1 + (1 - rho) / 2 ||w||^2)
+    a, c = coefs
+    lam_sum = sigma**2 * (a + c)
+    rho = a / (a + c)
     fixed = _FIXED_RHO.get(convention)
     if fixed is not None and rho != fixed:
         raise ValueError(

@@ -21,230 +21,40 @@ Objectives (MAP, ``fit_method="map"``), with ``b`` the unpenalized intercept:
 (:func:`bayesreg.sampling.sample_posterior`); ``coef_`` and ``intercept_`` are then the
 posterior means and ``idata_`` holds the draws.
 
-The MAP solver: ``solver="auto"`` uses a compile-free numpy FISTA (the prior's exact prox,
-exact zeros for L1) for problems with ``n * p <= 50_000`` (a PyTensor compilation costs
-seconds, far more than solving a small problem), else
-:func:`bayesreg.solvers.map_estimate` on the compiled PyMC model. Both minimize the same
-objective (tested against each other and against scikit-learn at the converted strength).
+The MAP is :func:`bayesreg.solvers.map_estimate` (its one stopping rule: the KKT residual).
+``solver`` chooses what evaluates the smooth part of the objective: ``"fista"`` plain numpy
+(nothing compiled, PyMC not even imported: a PyTensor compilation costs seconds, far more than
+solving a small problem), ``"map_estimate"`` the model's compiled PyTensor graph, ``"auto"``
+numpy for ``n * p <= 50_000`` (:data:`bayesreg.solvers._problem.NUMPY_EVALUATOR_MAX_SIZE`).
+Both minimize the same objective (tested against each other and against scikit-learn at the
+converted strength).
 """
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from bayesreg._validation import check_choice
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood, Likelihood
-from bayesreg.priors import (
-    ElasticNet,
-    Gaussian,
-    Horseshoe,
-    Laplace,
-    MapUndefinedError,
-    Prior,
-    RegularizedHorseshoe,
-)
+from bayesreg._capabilities import GAUSSIAN_PENALTY, HAS_MAP, require, unmet
+from bayesreg._validation import check_choice, check_random_state
+from bayesreg.likelihoods import Likelihood, likelihood_from_name
+from bayesreg.model import RegressionModel
+from bayesreg.priors import Prior, prior_from_name, prior_names
+from bayesreg.solvers import map_estimate
 
-__all__ = ["PRIOR_NAMES", "BayesianLinearRegression", "BayesianLogisticRegression"]
+__all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
 
-#: prior names accepted by ``prior=``
-PRIOR_NAMES = ("gaussian", "laplace", "elasticnet", "horseshoe", "regularized_horseshoe")
 FIT_METHODS = ("map", "sample")
-SOLVERS = ("auto", "fista", "map_estimate")
-#: below this n * p the compile-free numpy solver is used by solver="auto"
-_NUMPY_SIZE = 50_000
+#: ``solver`` -> the evaluator of :func:`map_estimate` (see the module docstring)
+SOLVERS = {"auto": "auto", "fista": "numpy", "map_estimate": "graph"}
 
 
-class _ConvergenceWarning(UserWarning):
-    pass
-
-
-def _convergence_warning():
-    try:
-        from bayesreg.solvers import ConvergenceWarning
-
-        return ConvergenceWarning
-    except ImportError:  # pragma: no cover - solvers ship with the package
-        return _ConvergenceWarning
-
-
-# ---------------------------------------------------------------------------------------------
-# the compile-free MAP (numpy FISTA on centred, column-scaled coordinates)
-# ---------------------------------------------------------------------------------------------
-def _scaled_prox(prior: Prior, scale: np.ndarray, sigma: float):
-    """Prox of u -> P(u / s) (u = s w): prox_{t P(./s)}(v) = s prox_{(t/s^2) P}(v / s)."""
-
-    def prox(v, t):
-        out = v.copy()
-        p = scale.size
-        out[:p] = scale * prior.prox(v[:p] / scale, t / scale**2, sigma)
-        return out
-
-    return prox
-
-
-def numpy_map(
-    X: np.ndarray,
-    y: np.ndarray,
-    prior: Prior,
-    likelihood: Likelihood,
-    fit_intercept: bool = True,
-    tol: float = 1e-10,
-    max_iter: int = 20000,
-) -> tuple[np.ndarray, float, float | None, bool, int]:
-    """MAP of (w, b[, sigma]) without PyTensor: FISTA for (w, b), an exact 1-D update for sigma.
-
-    Minimizes the objective of the module docstring. Coordinates: centred columns scaled to
-    unit rms (``u_j = s_j w_j``), so the step size is set by a well-conditioned design; the
-    penalty's prox is taken in those coordinates exactly (``_scaled_prox``). Convergence is
-    judged by the prox-gradient mapping (the KKT residual of the composite problem) relative
-    to its value at the start, and for sigma by its 1-D optimality.
-
-    Returns
-    -------
-    (coef (p,), intercept, sigma or None, converged, n_iter)
-
-    When sigma is estimated and y is fitted exactly, sigma -> 0 and there is no joint MAP: the
-    solver stops at ``sigma = 1e-8 sd(y)`` with a ConvergenceWarning.
-    """
-    from bayesreg.solvers.proximal import fista_step, prox_init
-
-    if not prior.has_map:
-        raise MapUndefinedError(
-            f"{prior!r} has no MAP estimate: its density is unbounded at w = 0. "
-            "Use fit_method='sample'."
-        )
-    n, p = X.shape
-    center = X.mean(axis=0) if fit_intercept else np.zeros(p)
-    s = np.sqrt(np.mean((X - center) ** 2, axis=0))
-    s[s == 0.0] = 1.0
-    Z = (X - center) / s
-    gaussian = isinstance(likelihood, GaussianLikelihood)
-    estimate_sigma = gaussian and likelihood.sigma is None
-    sigma = float(likelihood.sigma) if gaussian and not estimate_sigma else 1.0
-    s_sigma = likelihood.resolved_sigma_prior_scale(y) if estimate_sigma else None
-    if estimate_sigma:
-        sigma = max(float(np.std(y)), 1e-8)
-    # Lipschitz bound of the data term in z = [u, b'] at unit sigma: centred blocks are orthogonal
-    zn2 = float(np.linalg.norm(Z, ord=2) ** 2) if p else 0.0
-    design = max(zn2, float(n)) if fit_intercept else zn2
-    nz = p + int(fit_intercept)
-
-    def eta_of(z):
-        eta = Z @ z[:p]
-        return eta + z[p] if fit_intercept else eta
-
-    def make_smooth(sig):
-        def smooth(z):
-            eta = eta_of(z)
-            val = likelihood.loss(eta, y, sig)
-            g_eta = likelihood.loss_grad(eta, y, sig)
-            g = Z.T @ g_eta
-            if fit_intercept:
-                g = np.append(g, g_eta.sum())
-            return val, g
-
-        return smooth
-
-    def sigma_objective(log_sig, z):
-        sig = np.exp(log_sig)
-        w = z[:p] / s
-        val = -likelihood.logpdf(eta_of(z), y, sig) + 0.5 * (sig / s_sigma) ** 2
-        if prior.scale_by_sigma:  # the prior's normalizing constant depends on sigma
-            val -= prior.logpdf(w, sig)
-        return val
-
-    z = np.zeros(nz)
-    if fit_intercept:
-        ybar = float(np.mean(y))
-        z[p] = ybar if gaussian else float(special.logit(np.clip(ybar, 1e-6, 1 - 1e-6)))
-    if estimate_sigma and prior.is_smooth:
-        # smooth prior: a joint quasi-Newton run over (z, log sigma) does most of the work;
-        # the alternating loop below then only polishes
-        def joint(zl):
-            zz, ls = zl[:nz], zl[nz]
-            sig = np.exp(ls)
-            _, g = make_smooth(sig)(zz)
-            w = zz[:p] / s
-            g[:p] += prior.penalty_grad(w, sig) / s
-
-            def f_sigma(l_):  # everything that depends on sigma, at fixed z
-                val = sigma_objective(l_, zz)
-                return val if prior.scale_by_sigma else val + prior.penalty(w, np.exp(l_))
-
-            # d/d log sigma by central differences: this run is only a warm start
-            gs = (f_sigma(ls + 1e-6) - f_sigma(ls - 1e-6)) / 2e-6
-            return f_sigma(ls), np.append(g, gs)
-
-        res = optimize.minimize(
-            joint,
-            np.append(z, np.log(sigma)),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 2000, "ftol": 0.0, "gtol": 1e-9},
-        )
-        if np.all(np.isfinite(res.x)):
-            z, sigma = res.x[:nz].copy(), float(np.exp(res.x[nz]))
-    converged = False
-    r0 = None
-    used = 0
-    sigma_floor = 1e-8 * max(float(np.std(y)), 1e-300)
-    while used < max_iter:
-        smooth = make_smooth(sigma)
-        prox = _scaled_prox(prior, s, sigma)
-        safe = 1.0 / max(likelihood.curvature_bound(sigma) * design, 1e-300)
-        state = prox_init(z, safe if gaussian else 8.0 * safe)
-        inner_ok = False
-        while used < max_iter:
-            state = fista_step(state, smooth, prox, safe)
-            used += 1
-            if r0 is None:
-                r0 = max(state.grad_map * sigma**2 if gaussian else state.grad_map, 1e-300)
-            # the gradient scales like 1/sigma^2: compare at unit sigma so the test is unit-free
-            gm = state.grad_map * sigma**2 if gaussian else state.grad_map
-            if gm <= tol * max(r0, 1.0):
-                inner_ok = True
-                break
-        z = state.x
-        if not estimate_sigma:
-            converged = inner_ok
-            break
-        old = np.log(sigma)
-        res = optimize.minimize_scalar(
-            sigma_objective, bracket=(old - 0.1, old + 0.1), args=(z,), tol=1e-12
-        )
-        sigma = float(np.exp(res.x))
-        if sigma < sigma_floor:
-            # y is fitted (almost) exactly: the objective -> -inf as sigma -> 0 (n log sigma),
-            # so the joint MAP sits on the boundary sigma = 0. Stop at the floor, loudly.
-            warnings.warn(
-                f"The noise sd collapsed below {sigma_floor:.3g} (sd(y) = {np.std(y):.3g}): y is "
-                "fitted exactly, so the joint MAP of (w, b, sigma) does not exist (the density "
-                "grows without bound as sigma -> 0); returning the estimate at that floor. Pass "
-                "a known sigma, or sample the posterior.",
-                _convergence_warning(),
-                stacklevel=3,
-            )
-            sigma = sigma_floor
-            break
-        if inner_ok and abs(res.x - old) <= 1e-9:
-            converged = True
-            break
-    w = z[:p] / s
-    b = float(z[p] - center @ w) if fit_intercept else 0.0
-    return w, b, (sigma if estimate_sigma else None), converged, used
-
-
-# ---------------------------------------------------------------------------------------------
-# estimators
-# ---------------------------------------------------------------------------------------------
 def _check_param(value, name, owner, kind, low=None, allow_none=False):
     """scikit-learn-style parameter check: "The 'x' parameter of Est must be ... Got ..."."""
     if value is None and allow_none:
@@ -266,7 +76,8 @@ class _BayesianRegressionBase(BaseEstimator):
     _likelihood_name = "gaussian"
 
     # -- parameters -> prior / likelihood -------------------------------------------------
-    def _resolve_prior(self, n: int, p: int) -> Prior:
+    def _resolve_prior(self, likelihood: Likelihood) -> Prior:
+        """The prior object: a given Prior (rescaled by ``prior_scale``) or one built by name."""
         owner = type(self).__name__
         _check_param(self.prior_scale, "prior_scale", owner, Real, 0.0, allow_none=True)
         prior = self.prior
@@ -274,22 +85,21 @@ class _BayesianRegressionBase(BaseEstimator):
             return prior if self.prior_scale is None else prior.with_scale(self.prior_scale)
         if not isinstance(prior, str):
             raise ValueError(
-                f"The 'prior' parameter of {owner} must be a str among {list(PRIOR_NAMES)} or a "
-                f"bayesreg Prior. Got {prior!r} instead."
+                f"The 'prior' parameter of {owner} must be a str among {list(prior_names())} or "
+                f"a bayesreg Prior. Got {prior!r} instead."
             )
-        check_choice(prior, "prior", PRIOR_NAMES)
+        check_choice(prior, "prior", prior_names())
         scale = 1.0 if self.prior_scale is None else float(self.prior_scale)
-        if prior == "gaussian":
-            return Gaussian(scale)
-        if prior == "laplace":
-            return Laplace(scale)
-        if prior == "elasticnet":
-            return ElasticNet(scale, self.l1_ratio)
-        # horseshoes: tau ~ C+(0, scale * sigma) for the linear model (Carvalho et al.'s default
-        # with scale = 1); an informed tau0 comes from Horseshoe.from_expected_nonzeros
-        by_sigma = self._likelihood_name == "gaussian"
-        cls = Horseshoe if prior == "horseshoe" else RegularizedHorseshoe
-        return cls(scale, scale_by_sigma=by_sigma)
+        probe = prior_from_name(prior, scale)
+        kwargs = {}
+        if hasattr(probe, "l1_ratio"):  # a mixing prior (the elastic net) takes l1_ratio
+            kwargs["l1_ratio"] = self.l1_ratio
+        if probe.collapsible and likelihood.has_sigma:
+            # global-local (horseshoe-family) priors: tau ~ C+(0, scale * sigma) in the linear
+            # model (Carvalho et al.'s default with scale = 1); an informed tau0 comes from
+            # Horseshoe.from_expected_nonzeros
+            kwargs["scale_by_sigma"] = True
+        return prior_from_name(prior, scale, **kwargs) if kwargs else probe
 
     def _check_common(self) -> None:
         owner = type(self).__name__
@@ -304,68 +114,52 @@ class _BayesianRegressionBase(BaseEstimator):
     # -- fitting ----------------------------------------------------------------------------
     def _fit_arrays(self, X: np.ndarray, y: np.ndarray, likelihood: Likelihood):
         self._check_common()
-        n, p = X.shape
-        prior = self._resolve_prior(n, p)
+        prior = self._resolve_prior(likelihood)
+        owner = type(self).__name__
         if self.fit_method == "map":
-            if not prior.has_map:
-                raise MapUndefinedError(
-                    f"{prior!r} has no MAP estimate: its density is unbounded at w = 0, so the "
-                    "posterior density grows without bound as any coefficient goes to 0 and no "
-                    "maximizer exists. Use fit_method='sample' (posterior mean)."
-                )
-            solver = self.solver
-            if solver == "auto":
-                solver = "fista" if n * p <= _NUMPY_SIZE else "map_estimate"
-            if solver == "fista":
-                # One BLAS thread: on these small problems a threaded OpenBLAS spends ~100x more
-                # time synchronizing than computing (measured on 2 busy cores: 0.2 s vs 2 ms
-                # per L-BFGS solve), and grid searches run hundreds of fits.
-                with threadpool_limits(limits=1, user_api="blas"):
-                    coef, b, sigma, converged, n_iter = numpy_map(
-                        X, y, prior, likelihood, self.fit_intercept, self.tol, self.max_iter
-                    )
-                self.n_iter_ = max(int(n_iter), 1)
-                if not converged:
-                    warnings.warn(
-                        f"{type(self).__name__}: the MAP solver did not reach tol={self.tol} in "
-                        f"max_iter={self.max_iter} iterations; increase max_iter or use "
-                        "solver='map_estimate'.",
-                        _convergence_warning(),
-                        stacklevel=3,
-                    )
-            else:
-                from bayesreg.model import RegressionModel
-                from bayesreg.solvers import map_estimate
-
-                model = RegressionModel(X, y, prior, likelihood, self.fit_intercept)
-                est = map_estimate(model, tol=self.tol, max_iter=self.max_iter)
-                coef, b, sigma = est.coef, est.intercept, est.sigma
-                self.n_iter_ = max(int(est.n_iter), 1)
-            self.coef_ = np.asarray(coef, dtype=np.float64)
-            self.intercept_ = float(b)
-            self._sigma_map = sigma
+            require(owner, [HAS_MAP], prior, likelihood)
+            seed = None
         else:
-            from bayesreg.model import RegressionModel
-            from bayesreg.sampling import sample_posterior
-
-            model = RegressionModel(X, y, prior, likelihood, self.fit_intercept)
-            idata = sample_posterior(
-                model,
-                draws=self.draws,
-                tune=self.tune,
-                chains=self.chains,
-                backend=self.backend,
-                random_seed=self.random_state,
-                progressbar=False,
-            )
-            post = idata.posterior
-            self.idata_ = idata
-            self.n_iter_ = int(self.draws + self.tune)
-            self.coef_ = post["w"].mean(("chain", "draw")).values.astype(np.float64)
-            self.intercept_ = float(post["intercept"].mean()) if "intercept" in post else 0.0
-            self._sigma_map = float(post["sigma"].mean()) if "sigma" in post else None
+            seed = check_random_state(self.random_state, "random_state", owner)
+        model = RegressionModel(X, y, prior, likelihood, self.fit_intercept)
+        if self.fit_method == "map":
+            self._fit_map(model)
+        else:
+            self._fit_sample(model, seed)
         self.prior_ = prior
         return self
+
+    def _fit_map(self, model: RegressionModel) -> None:
+        evaluator = SOLVERS[self.solver]
+        # One BLAS thread: on small problems a threaded OpenBLAS spends ~100x more time
+        # synchronizing than computing (measured on 2 busy cores: 0.2 s vs 2 ms per L-BFGS
+        # solve), and grid searches run hundreds of fits.
+        with threadpool_limits(limits=1, user_api="blas"):
+            est = map_estimate(model, tol=self.tol, max_iter=self.max_iter, evaluator=evaluator)
+        self.n_iter_ = max(int(est.n_iter), 1)
+        self.coef_ = np.asarray(est.coef, dtype=np.float64)
+        self.intercept_ = float(est.intercept)
+        self._sigma_map = est.sigma
+
+    def _fit_sample(self, model: RegressionModel, seed: int | None) -> None:
+        # the sampling layer loads PyMC: imported on use, so a MAP fit never pays for it
+        from bayesreg.sampling import sample_posterior
+
+        idata = sample_posterior(
+            model,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            backend=self.backend,
+            random_seed=seed,
+            progressbar=False,
+        )
+        post = idata.posterior
+        self.idata_ = idata
+        self.n_iter_ = int(self.draws + self.tune)
+        self.coef_ = post["w"].mean(("chain", "draw")).values.astype(np.float64)
+        self.intercept_ = float(post["intercept"].mean()) if "intercept" in post else 0.0
+        self._sigma_map = float(post["sigma"].mean()) if "sigma" in post else None
 
     def _eta(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
@@ -418,8 +212,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         NUTS settings for ``fit_method="sample"``.
     backend : str, default "auto"
         Sampling backend (see :func:`bayesreg.sampling.sample_posterior`).
-    random_state : int or None, default None
-        Seed of the sampler.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default None
+        Seed of the sampler (``fit_method="sample"``), converted once by
+        :func:`bayesreg._validation.check_random_state`.
 
     Attributes
     ----------
@@ -455,7 +250,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         tune: int = 1000,
         chains: int = 4,
         backend: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
     ) -> None:
         self.prior = prior
         self.prior_scale = prior_scale
@@ -476,7 +271,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         """Fit the MAP or sample the posterior. X (n, p), y (n,). Returns self."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
         _check_param(self.sigma, "sigma", type(self).__name__, Real, 0.0, allow_none=True)
-        lik = GaussianLikelihood(self.sigma)
+        lik = likelihood_from_name("gaussian", sigma=self.sigma)
         self._fit_arrays(X, y.astype(np.float64), lik)
         self.sigma_ = self._sigma_map if self.sigma is None else float(self.sigma)
         return self
@@ -498,16 +293,16 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
             post = self.idata_.posterior
             noise = float((post["sigma"] ** 2).mean()) if "sigma" in post else self.sigma_**2
             return eta.mean(axis=0), np.sqrt(eta.var(axis=0) + noise)
-        if not isinstance(self.prior_, Gaussian):
+        if unmet([GAUSSIAN_PENALTY], self.prior_, None) is not None:
             raise ValueError(
                 f"predict(return_std=True) after a MAP fit needs a Gaussian prior (the posterior "
                 f"given sigma is then Gaussian); got {self.prior_!r}. Use fit_method='sample'."
             )
         Xt = self._train_X
         sig = self.sigma_
-        tau = self.prior_.effective_scale(sig)
+        _, c = self.prior_.elastic_coefs(sig)  # the penalty c ||w||^2 / 2: c = 1 / tau^2
         Zt = np.column_stack([Xt, np.ones(len(Xt))]) if self.fit_intercept else Xt
-        reg = np.full(Zt.shape[1], sig**2 / tau**2)
+        reg = np.full(Zt.shape[1], sig**2 * c)
         if self.fit_intercept:
             reg[-1] = 0.0  # flat prior on the intercept
         cov = sig**2 * np.linalg.inv(Zt.T @ Zt + np.diag(reg))
@@ -516,7 +311,8 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         return mean, np.sqrt(var + sig**2)
 
     def _fit_arrays(self, X, y, likelihood):
-        self._train_X = X  # for predict(return_std=True) after a MAP fit
+        # a copy: for predict(return_std=True) after a MAP fit, whatever the caller does to X
+        self._train_X = np.array(X, dtype=np.float64, copy=True)
         return super()._fit_arrays(X, y, likelihood)
 
 
@@ -560,7 +356,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
         tune: int = 1000,
         chains: int = 4,
         backend: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
     ) -> None:
         self.prior = prior
         self.prior_scale = prior_scale
@@ -590,7 +386,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
             )
         self.classes_ = classes
         y01 = (y == classes[1]).astype(np.float64)
-        self._fit_arrays(X, y01, BernoulliLikelihood())
+        self._fit_arrays(X, y01, likelihood_from_name("bernoulli"))
         return self
 
     def decision_function(self, X) -> np.ndarray:

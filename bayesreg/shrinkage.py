@@ -19,19 +19,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import arviz as az
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
+from bayesreg._capabilities import GAUSSIAN_PENALTY, L1_PART, unmet
+from bayesreg._results import Result
 from bayesreg._validation import check_finite_array, check_positive, check_probability
-from bayesreg.likelihoods import BernoulliLikelihood
 from bayesreg.model import RegressionModel
-from bayesreg.priors import Gaussian, Laplace
+from bayesreg.priors import prior_from_name
+from bayesreg.solvers import map_estimate
+from bayesreg.solvers._problem import centred
 
 __all__ = [
     "ShrinkageSummary",
@@ -49,7 +50,7 @@ __all__ = [
 
 def _design(X: object, fit_intercept: bool) -> np.ndarray:
     Xa = check_finite_array(X, "X", ndim=2)
-    return Xa - Xa.mean(axis=0) if fit_intercept else Xa
+    return centred(Xa, fit_intercept)[0] if fit_intercept else Xa
 
 
 def _alphas(alpha: object) -> tuple[np.ndarray, bool]:
@@ -64,7 +65,7 @@ def _alphas(alpha: object) -> tuple[np.ndarray, bool]:
 
 
 def ridge_shrinkage_factors(
-    X: object, alpha: float | np.ndarray, fit_intercept: bool = True
+    X: object, alpha: float | np.ndarray, *, fit_intercept: bool = True
 ) -> np.ndarray:
     """Ridge's shrinkage of each principal direction: ``d_j^2 / (d_j^2 + alpha)``.
 
@@ -93,7 +94,7 @@ def ridge_shrinkage_factors(
 
 
 def effective_degrees_of_freedom(
-    X: object, alpha: float | np.ndarray, fit_intercept: bool = True
+    X: object, alpha: float | np.ndarray, *, fit_intercept: bool = True
 ) -> float | np.ndarray:
     """Ridge's effective degrees of freedom ``df(alpha) = sum_j d_j^2 / (d_j^2 + alpha)``.
 
@@ -105,7 +106,7 @@ def effective_degrees_of_freedom(
     -------
     float, or ndarray of shape (k,) for an array ``alpha``
     """
-    f = ridge_shrinkage_factors(X, alpha, fit_intercept)
+    f = ridge_shrinkage_factors(X, alpha, fit_intercept=fit_intercept)
     return float(f.sum()) if f.ndim == 1 else f.sum(axis=1)
 
 
@@ -117,6 +118,7 @@ def scale_mixture_kappa(
     sigma: float | np.ndarray,
     tau: float | np.ndarray,
     lambdas: np.ndarray | None = None,
+    *,
     fit_intercept: bool = True,
 ) -> np.ndarray:
     """Shrinkage factors ``kappa_j = 1 / (1 + n sigma^-2 s_j^2 tau^2 lambda_j^2)``.
@@ -164,6 +166,7 @@ def effective_nonzeros(
     sigma: float | np.ndarray,
     tau: float | np.ndarray,
     lambdas: np.ndarray | None = None,
+    *,
     fit_intercept: bool = True,
 ) -> float | np.ndarray:
     """Effective number of non-zero coefficients ``m_eff = sum_j (1 - kappa_j)``.
@@ -175,13 +178,14 @@ def effective_nonzeros(
     -------
     float, or ndarray of shape (S,) with draws
     """
-    kappa = scale_mixture_kappa(X, sigma, tau, lambdas, fit_intercept)
+    kappa = scale_mixture_kappa(X, sigma, tau, lambdas, fit_intercept=fit_intercept)
     m = np.sum(1.0 - kappa, axis=-1)
     return float(m) if np.ndim(m) == 0 else m
 
 
 def prior_effective_nonzeros(
     model: RegressionModel,
+    *,
     size: int = 4000,
     random_seed: int | None = None,
     sigma: float | None = None,
@@ -196,30 +200,40 @@ def prior_effective_nonzeros(
     -------
     ndarray of shape (size,)
     """
+    lik = model.likelihood
     if sigma is None:
-        sigma = model.sigma_known if model.sigma_known is not None else float(np.std(model.y))
-        if isinstance(model.likelihood, BernoulliLikelihood):
+        sigma = lik.fixed_sigma if lik.fixed_sigma is not None else float(np.std(model.y))
+        if not lik.has_sigma:
             sigma = 1.0  # P&V use a pseudo-variance; the conventions' sigma = 1
     sigma = check_positive(sigma, "sigma", "prior_effective_nonzeros")
-    scale = model.prior.effective_scale(sigma)
-    rng = np.random.default_rng(random_seed)
-    if type(model.prior) is Gaussian:
-        m = effective_nonzeros(model.X, sigma, scale, fit_intercept=model.fit_intercept)
+    # the scale-mixture form follows from the penalty a ||w||_1 + c ||w||^2 / 2
+    coefs = model.prior.elastic_coefs(sigma)
+    if coefs is not None and coefs[0] == 0.0:  # Gaussian(tau): c = 1 / tau^2, lambda_j = 1
+        tau = 1.0 / np.sqrt(coefs[1])
+        m = effective_nonzeros(model.X, sigma, tau, fit_intercept=model.fit_intercept)
         return np.full(size, m)
-    if type(model.prior) is Laplace:
-        lam2 = rng.exponential(2.0 * scale**2, size=(size, model.p))
+    if coefs is not None and coefs[1] == 0.0:  # Laplace(b): a = 1 / b
+        b = 1.0 / coefs[0]
+        lam2 = np.random.default_rng(random_seed).exponential(2.0 * b**2, size=(size, model.p))
         return effective_nonzeros(
-            model.X, np.full(size, sigma), np.ones(size), np.sqrt(lam2), model.fit_intercept
+            model.X,
+            np.full(size, sigma),
+            np.ones(size),
+            np.sqrt(lam2),
+            fit_intercept=model.fit_intercept,
         )
     raise ValueError(
-        f"prior_effective_nonzeros knows the scale-mixture form of Gaussian and Laplace priors; got {model.prior!r}."
+        "prior_effective_nonzeros knows the scale-mixture form of a pure L2 or pure L1 penalty "
+        f"(Gaussian, Laplace); got {model.prior!r}."
     )
 
 
 # ---------------------------------------------------------------------------------------------
 # posterior shrinkage per coefficient
 # ---------------------------------------------------------------------------------------------
-def reference_estimate(model: RegressionModel, weak_scale: float = 1e3) -> tuple[np.ndarray, str]:
+def reference_estimate(
+    model: RegressionModel, *, weak_scale: float = 1e3
+) -> tuple[np.ndarray, str]:
     """The unshrunk estimate each coefficient is compared with.
 
     Gaussian likelihood: least squares (``lstsq`` on [X, 1]; minimum-norm when X is rank
@@ -233,31 +247,15 @@ def reference_estimate(model: RegressionModel, weak_scale: float = 1e3) -> tuple
     kind : str
         ``"least_squares"``, ``"min_norm_least_squares"`` or ``"weak_prior_map"``.
     """
-    X, y = model.X, model.y
+    X, y, lik = model.X, model.y, model.likelihood
     n, p = X.shape
-    Z = np.column_stack([X, np.ones(n)]) if model.fit_intercept else X
-    if not isinstance(model.likelihood, BernoulliLikelihood):
+    if lik.quadratic:
+        Z = np.column_stack([X, np.ones(n)]) if model.fit_intercept else X
         coef, _, rank, _ = np.linalg.lstsq(Z, y, rcond=None)
         kind = "least_squares" if rank == Z.shape[1] else "min_norm_least_squares"
         return coef[:p], kind
-    lik = model.likelihood
-    inv_s2 = 1.0 / weak_scale**2
-    pen = np.r_[np.full(p, inv_s2), 0.0] if model.fit_intercept else np.full(p, inv_s2)
-
-    def fun(theta):
-        eta = Z @ theta
-        return lik.loss(eta, y) + 0.5 * np.sum(pen * theta**2), Z.T @ lik.loss_grad(
-            eta, y
-        ) + pen * theta
-
-    res = optimize.minimize(
-        fun,
-        np.zeros(Z.shape[1]),
-        jac=True,
-        method="L-BFGS-B",
-        options={"gtol": 1e-10, "maxiter": 10_000},
-    )
-    return res.x[:p], "weak_prior_map"
+    weak = RegressionModel(X, y, prior_from_name("gaussian", weak_scale), lik, model.fit_intercept)
+    return map_estimate(weak, warn=False).coef, "weak_prior_map"
 
 
 def _draws(idata: az.InferenceData, model: RegressionModel) -> np.ndarray:
@@ -277,35 +275,28 @@ def _draws(idata: az.InferenceData, model: RegressionModel) -> np.ndarray:
     return w.transpose("chain", "draw", "feature").values.reshape(-1, model.p)
 
 
-def _to_dict(df: pd.DataFrame, extra: dict[str, Any]) -> dict[str, Any]:
-    rows = []
-    for rec in df.to_dict(orient="records"):
-        rows.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
-    for r in rows:
-        for k, v in r.items():
-            if isinstance(v, float) and not np.isfinite(v):
-                r[k] = None
-    out = {**extra, "coefficients": rows}
-    json.dumps(out)
-    return out
+class _TableResult(Result):
+    """A result whose ``table`` serializes as the list of its rows, under "coefficients"."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["coefficients"] = out.pop("table")
+        return out
+
+    def to_dataframe(self) -> pd.DataFrame:
+        return self.table.copy()
 
 
-@dataclass
-class ShrinkageSummary:
+@dataclass(frozen=True)
+class ShrinkageSummary(_TableResult):
     """Per-coefficient posterior shrinkage (see :func:`posterior_shrinkage`)."""
 
     table: pd.DataFrame
     reference_kind: str
 
-    def to_dataframe(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self.table, {"reference_kind": self.reference_kind})
-
 
 def posterior_shrinkage(
-    idata: az.InferenceData, model: RegressionModel, reference: np.ndarray | None = None
+    idata: az.InferenceData, model: RegressionModel, *, reference: np.ndarray | None = None
 ) -> ShrinkageSummary:
     """How far the posterior pulls each coefficient toward 0 from the unshrunk estimate.
 
@@ -354,8 +345,8 @@ def posterior_shrinkage(
 # ---------------------------------------------------------------------------------------------
 # sparsity: MAP zeros vs posterior
 # ---------------------------------------------------------------------------------------------
-@dataclass
-class SparsitySummary:
+@dataclass(frozen=True)
+class SparsitySummary(_TableResult):
     """MAP exact zeros beside the posterior's view of zero (see :func:`sparsity_summary`).
 
     Attributes
@@ -379,21 +370,6 @@ class SparsitySummary:
     prior: str
     statement: str
 
-    def to_dataframe(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        extra = {
-            "prior": self.prior,
-            "hdi_prob": self.hdi_prob,
-            "n_map_zeros": self.n_map_zeros,
-            "n_mean_zeros": self.n_mean_zeros,
-            "n_median_zeros": self.n_median_zeros,
-            "n_ci_contain_zero": self.n_ci_contain_zero,
-            "statement": self.statement,
-        }
-        return _to_dict(self.table, extra)
-
     def __str__(self) -> str:
         return self.statement
 
@@ -401,6 +377,7 @@ class SparsitySummary:
 def sparsity_summary(
     idata: az.InferenceData,
     model: RegressionModel,
+    *,
     map_coef: np.ndarray | None = None,
     eps: float | np.ndarray | None = None,
     hdi_prob: float = 0.9,
@@ -428,74 +405,89 @@ def sparsity_summary(
     W = _draws(idata, model)
     hdi_prob = check_probability(hdi_prob, "hdi_prob", "sparsity_summary")
     if map_coef is None:
-        from bayesreg.solvers import map_estimate  # lazy: solvers may import this package
-
         map_coef = map_estimate(model).coef
     mc = check_finite_array(map_coef, "map_coef", ndim=1)
     if mc.size != model.p:
         raise ValueError(f"map_coef must have p={model.p} entries; got {mc.size}.")
-    mean, median = W.mean(axis=0), np.median(W, axis=0)
+    mean = W.mean(axis=0)
     if eps is None:
         eps_arr = np.full(model.p, 0.05 * float(np.max(np.abs(mean))))
     else:
         eps_arr = np.broadcast_to(check_finite_array(eps, "eps"), (model.p,)).astype(np.float64)
         if np.any(eps_arr <= 0):
             raise ValueError(f"The 'eps' parameter must be > 0. Got {eps!r} instead.")
-    p_near = np.mean(np.abs(W) < eps_arr, axis=0)
+    table = _sparsity_table(W, mc, eps_arr, hdi_prob, list(model.feature_names))
+    counts = {
+        "n_map_zeros": int(table["map_is_zero"].sum()),
+        "n_mean_zeros": int(table["mean_is_zero"].sum()),
+        "n_median_zeros": int(table["median_is_zero"].sum()),
+        "n_ci_contain_zero": int(table["ci_contains_zero"].sum()),
+    }
+    return SparsitySummary(
+        table=table,
+        **counts,
+        hdi_prob=hdi_prob,
+        prior=repr(model.prior),
+        statement=_sparsity_statement(table, counts, hdi_prob, model.prior, model.likelihood),
+    )
+
+
+def _sparsity_table(W, mc, eps_arr, hdi_prob, names) -> pd.DataFrame:
+    """One row per coefficient: the MAP, posterior summaries, mass near 0 and the HDI."""
+    mean, median = W.mean(axis=0), np.median(W, axis=0)
     hdi = az.hdi(W[None, :, :], hdi_prob=hdi_prob)  # (p, 2)
     lower, upper = hdi[:, 0], hdi[:, 1]
-    contains = (lower <= 0.0) & (upper >= 0.0)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "feature": list(model.feature_names),
+            "feature": names,
             "map": mc,
             "map_is_zero": mc == 0.0,
             "post_mean": mean,
             "post_median": median,
             "eps": eps_arr,
-            "p_near_zero": p_near,
+            "p_near_zero": np.mean(np.abs(W) < eps_arr, axis=0),
             "lower": lower,
             "upper": upper,
-            "ci_contains_zero": contains,
+            "ci_contains_zero": (lower <= 0.0) & (upper >= 0.0),
             "mean_is_zero": mean == 0.0,
             "median_is_zero": median == 0.0,
         }
     )
-    n_map, n_mean, n_med = int((mc == 0).sum()), int((mean == 0).sum()), int((median == 0).sum())
-    n_ci = int(contains.sum())
-    p = model.p
-    zero_idx = np.flatnonzero(mc == 0)
+
+
+def _sparsity_statement(table, counts, hdi_prob, prior, likelihood) -> str:
+    """The plain-words conclusion of :func:`sparsity_summary`."""
+    p = len(table)
+    zeros = table["map_is_zero"].to_numpy()
+    median = np.abs(table["post_median"].to_numpy()[zeros])
+    p_near = table["p_near_zero"].to_numpy()[zeros]
     parts = [
-        f"{model.prior!r}: the MAP (the penalized solution) sets {n_map} of {p} coefficients "
-        f"exactly to zero; the posterior mean sets {n_mean} and the posterior median {n_med}."
+        f"{prior!r}: the MAP (the penalized solution) sets {counts['n_map_zeros']} of {p} "
+        f"coefficients exactly to zero; the posterior mean sets {counts['n_mean_zeros']} and the "
+        f"posterior median {counts['n_median_zeros']}."
     ]
-    if zero_idx.size:
+    if zeros.any():
         parts.append(
-            f"For the {zero_idx.size} MAP zeros, |posterior median| ranges from "
-            f"{np.min(np.abs(median[zero_idx])):.3g} to {np.max(np.abs(median[zero_idx])):.3g}, and "
-            f"the posterior mass within ±eps of zero is {np.min(p_near[zero_idx]):.2f} to "
-            f"{np.max(p_near[zero_idx]):.2f}."
+            f"For the {int(zeros.sum())} MAP zeros, |posterior median| ranges from "
+            f"{np.min(median):.3g} to {np.max(median):.3g}, and the posterior mass within ±eps "
+            f"of zero is {np.min(p_near):.2f} to {np.max(p_near):.2f}."
         )
-    parts.append(f"{n_ci} of {p} {round(100 * hdi_prob)}% credible intervals contain 0.")
-    if model.prior.name in ("laplace", "elasticnet"):
+    parts.append(
+        f"{counts['n_ci_contain_zero']} of {p} {round(100 * hdi_prob)}% credible intervals "
+        "contain 0."
+    )
+    if unmet([L1_PART], prior, likelihood) is None:
         parts.append(
             "The Laplace posterior mean and median are not sparse even when the MAP is: the MAP's "
             "zeros come from the kink of |w| at 0 catching the optimum, while the posterior "
             "averages over values on both sides of zero and puts no mass on exactly 0. Read "
             "sparsity from the MAP (or from the intervals), not from posterior summaries."
         )
-    else:
+    elif unmet([GAUSSIAN_PENALTY], prior, likelihood) is None:
         parts.append(
             "A Gaussian (L2) prior has no kink at 0: neither its MAP nor its posterior mean or "
             "median sets coefficients exactly to zero; it shrinks all of them."
         )
-    return SparsitySummary(
-        table=table,
-        n_map_zeros=n_map,
-        n_mean_zeros=n_mean,
-        n_median_zeros=n_med,
-        n_ci_contain_zero=n_ci,
-        hdi_prob=hdi_prob,
-        prior=repr(model.prior),
-        statement=" ".join(parts),
-    )
+    else:
+        parts.append("Read sparsity from the intervals and the posterior mass near 0.")
+    return " ".join(parts)

@@ -49,7 +49,7 @@ def test_weight_decay_is_exactly_the_seed_update(ridge):
     lam = 1.0 / model.prior.scale**2
     lr = 1e-3 * SIGMA**2
     res = gradient_descent(
-        model, "weight_decay", learning_rate=lr, max_steps=2, record_every=1, warn=False
+        model, method="weight_decay", learning_rate=lr, max_iter=2, record_every=1, warn=False
     )
     lik = model.likelihood
     lr_b = SIGMA**2 / len(y)  # the intercept's own step 1 / (n / sigma^2), not decayed
@@ -65,8 +65,8 @@ def test_weight_decay_is_exactly_the_seed_update(ridge):
 @pytest.mark.parametrize("method", ["weight_decay", "ista", "fista", "adam_l2"])
 def test_l2_methods_converge_to_the_map(ridge, method):
     model, est = ridge
-    res = gradient_descent(model, method)
-    assert res.converged and res.matches_map_expected
+    res = gradient_descent(model, method=method)
+    assert res.converged and res.matches_map_expected and res.n_iter > 0
     # stopped at relative KKT 1e-10; condition number ~40 here: coef error ~1e-7 relative
     assert _rel(res.coef, est.coef) < 1e-6
     assert res.intercept == pytest.approx(est.intercept, rel=1e-9)
@@ -75,7 +75,7 @@ def test_l2_methods_converge_to_the_map(ridge, method):
 @pytest.mark.parametrize("method", ["ista", "fista"])
 def test_proximal_methods_reach_the_lasso_zeros(lasso, method):
     model, est = lasso
-    res = gradient_descent(model, method)
+    res = gradient_descent(model, method=method)
     assert res.converged
     assert _rel(res.coef, est.coef) < 1e-6
     np.testing.assert_array_equal(res.coef == 0, est.coef == 0)
@@ -87,7 +87,7 @@ def test_proximal_methods_reach_the_lasso_zeros(lasso, method):
 
 def test_subgradient_hovers_instead_of_reaching_zero(lasso):
     model, est = lasso
-    res = gradient_descent(model, "subgradient", max_steps=3000, record_every=10, warn=False)
+    res = gradient_descent(model, method="subgradient", max_iter=3000, record_every=10, warn=False)
     assert not res.converged and not res.matches_map_expected
     zeros = np.flatnonzero(est.coef == 0)
     tail = res.trajectory[-100:, zeros]  # the last 1000 steps of the MAP's zero coefficients
@@ -98,7 +98,7 @@ def test_subgradient_hovers_instead_of_reaching_zero(lasso):
 
 def test_adamw_fixed_point_differs_from_the_map(ridge):
     model, est = ridge
-    adamw = gradient_descent(model, "adamw", max_steps=20000)
+    adamw = gradient_descent(model, method="adamw", max_iter=20000)
     assert adamw.converged and not adamw.matches_map_expected
     # a real difference: AdamW lands near the unpenalized fit, > 50% of the MAP's size away
     assert _rel(adamw.coef, est.coef) > 0.5
@@ -109,11 +109,11 @@ def test_l2_only_methods_reject_l1_priors(lasso):
     model, _ = lasso
     for method in ("weight_decay", "adam_l2", "adamw"):
         with pytest.raises(ValueError, match="needs a Gaussian prior"):
-            gradient_descent(model, method)
+            gradient_descent(model, method=method)
     with pytest.raises(ValueError, match="'sgd' is not a supported gradient-descent method"):
-        gradient_descent(model, "sgd")
+        gradient_descent(model, method="sgd")
     with pytest.raises(ValueError, match="'learning_rate' parameter of gradient_descent"):
-        gradient_descent(model, "ista", learning_rate=-1.0)
+        gradient_descent(model, method="ista", learning_rate=-1.0)
 
 
 def test_transforms_are_pure_and_composition_order_matters():
@@ -136,7 +136,21 @@ def test_transforms_are_pure_and_composition_order_matters():
 def test_estimated_sigma_uses_the_map_sigma(diabetes):
     model = RegressionModel(diabetes.X, diabetes.y, Laplace(1.0, scale_by_sigma=True))
     est = map_estimate(model)
-    res = gradient_descent(model, "fista")
+    res = gradient_descent(model, method="fista")
     assert res.sigma == pytest.approx(est.sigma, rel=1e-12)
     assert _rel(res.coef, est.coef) < 1e-6
     np.testing.assert_array_equal(res.coef == 0, est.coef == 0)
+
+
+def test_no_map_is_raised_one_way(diabetes):
+    """A prior without a MAP: gradient_descent and map_estimate raise the same error."""
+    from bayesreg.priors import Gaussian, MapUndefinedError
+
+    class Pole(Gaussian):  # stands in for the horseshoe: a density unbounded at 0
+        has_map = False
+
+    model = RegressionModel(diabetes.X, diabetes.y, Pole(1.0), GaussianLikelihood(SIGMA))
+    for solve in (map_estimate, gradient_descent):
+        with pytest.raises(MapUndefinedError, match="unbounded at w = 0"):
+            solve(model)
+    assert model._structure.pymc_model is None  # raised before anything was built

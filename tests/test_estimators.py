@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pathlib
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -99,6 +102,38 @@ def test_numpy_map_matches_compiled_map_estimate(sparse_regression):
     np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(fast.sigma_, slow.sigma_, rtol=1e-7)
     np.testing.assert_array_equal(fast.coef_ == 0.0, slow.coef_ == 0.0)
+
+
+def test_small_map_fit_compiles_nothing():
+    """A small MAP fit goes through map_estimate's numpy evaluator: PyMC and PyTensor are
+    never imported (a fresh interpreter, so nothing else in the test session imported them)."""
+    code = (
+        "import sys, numpy as np\n"
+        "from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.standard_normal((60, 5)); y = X @ [1.0, 0, 0, -2.0, 0] + rng.standard_normal(60)\n"
+        "for prior in ('gaussian', 'laplace', 'elasticnet'):\n"
+        "    BayesianLinearRegression(prior=prior).fit(X, y)\n"
+        "BayesianLogisticRegression(prior='laplace').fit(X, (y > 0).astype(int))\n"
+        "print(sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))\n"
+    )
+    root = pathlib.Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_random_state_is_converted_once_and_x_is_copied(sparse_regression):
+    X, y = sparse_regression.X.to_numpy().copy(), sparse_regression.y
+    with pytest.raises(ValueError, match=r"'random_state' parameter of BayesianLinearRegression"):
+        BayesianLinearRegression(fit_method="sample", random_state="abc").fit(X, y)
+    est = BayesianLinearRegression(prior=Gaussian(0.5), sigma=1.0).fit(X, y)
+    before = est.predict(X[:3], return_std=True)
+    X[:] = 0.0  # the caller overwrites its own array: the fitted estimator is unaffected
+    after = est.predict(sparse_regression.X.to_numpy()[:3], return_std=True)
+    np.testing.assert_array_equal(before[1], after[1])
 
 
 def test_gridsearch_over_prior_scale_in_a_pipeline(sparse_regression):

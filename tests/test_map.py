@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -196,16 +197,105 @@ def test_prior_scale_path_reuses_compiled_graph(diabetes, lasso_model):
     X, y = diabetes.X.to_numpy(), diabetes.y
     n = len(y)
     model = lasso_model
-    map_estimate(model)
+    map_estimate(model, evaluator="graph")
     compiled = dict(model._functions)
     for alpha in [1.0, 0.1, 0.01]:
         model.set_prior_scale(SIGMA**2 / (n * alpha))
-        est = map_estimate(model)
+        est = map_estimate(model, evaluator="graph")
         ref = _lasso_ref(X, y, alpha)
         assert _rel(est.coef, ref.coef_) < 1e-6 if ref.coef_.any() else not est.coef.any()
         np.testing.assert_array_equal(est.coef == 0, ref.coef_ == 0)
     assert model._functions.keys() == compiled.keys()
     assert all(model._functions[k] is compiled[k] for k in compiled)
+
+
+@pytest.mark.parametrize("evaluator", ["numpy", "graph"])
+def test_with_prior_scale_copies_share_nothing_stale(diabetes, lasso_model, evaluator):
+    """The solvers' cached data is shared by with_prior_scale copies; the prior is not: a copy
+    at another scale gets that scale's MAP, and the original model keeps its own."""
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    model = lasso_model
+    model.set_prior_scale(100.0)
+    before = map_estimate(model, evaluator=evaluator)
+    copy = model.with_prior_scale(5.0)
+    est = map_estimate(copy, evaluator=evaluator)
+    fresh = map_estimate(
+        RegressionModel(X, y, Laplace(5.0), GaussianLikelihood(SIGMA)), evaluator="numpy"
+    )
+    assert est.evaluator == evaluator and model.prior_scale == 100.0
+    assert _rel(est.coef, fresh.coef) < 1e-10 and est.objective == pytest.approx(fresh.objective)
+    after = map_estimate(model, evaluator=evaluator)
+    np.testing.assert_array_equal(after.coef, before.coef)
+    assert after.objective == before.objective
+    assert est.n_nonzero < after.n_nonzero  # a real difference between the two scales
+
+
+def _evaluator_cases():
+    priors = [Gaussian(0.7), Laplace(0.4), ElasticNet(0.5, 0.3), Laplace(0.6, scale_by_sigma=True)]
+    liks = [GaussianLikelihood(1.3), GaussianLikelihood(), BernoulliLikelihood()]
+    return [
+        pytest.param(pr, lk, id=f"{pr!r}-{lk!r}")
+        for pr in priors
+        for lk in liks
+        if lk.has_sigma or not pr.scale_by_sigma  # a sigma-scaled prior needs a sigma
+    ]
+
+
+@pytest.mark.parametrize(("prior", "lik"), _evaluator_cases())
+def test_numpy_and_graph_evaluators_agree(prior, lik):
+    """The compile-free numpy evaluator and the compiled PyTensor graph are one objective:
+    value, gradient in z, log-sigma derivative, objective and KKT residual agree to rounding
+    (1e-10 relative: both are sums of O(n p) terms in double precision)."""
+    from bayesreg.solvers._problem import problem_for
+
+    rng = np.random.default_rng(7)
+    n, p = 40, 4
+    X = rng.standard_normal((n, p)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 50.0, -1.0, 2.0]
+    eta = X @ [0.5, -0.05, 3.0, 0.2] + 1.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float) if not lik.has_sigma else eta
+    y = y + (0.8 * rng.standard_normal(n) if lik.has_sigma else 0.0)
+    model = RegressionModel(X, y, prior, lik)
+    graph, fast = problem_for(model, evaluator="graph"), problem_for(model, evaluator="numpy")
+    assert (graph.evaluator.kind, fast.evaluator.kind) == ("graph", "numpy")
+    ls = float(np.log(1.7)) if lik.estimates_sigma else None
+    z = rng.standard_normal(graph.nz)  # no zero coefficient: the penalty is differentiable
+
+    def close(a, b):
+        a, b = np.atleast_1d(a), np.atleast_1d(b)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * float(np.max(np.abs(b))))
+
+    for fn in ("smooth_fg", "full_fg"):
+        (fa, ga), (fb, gb) = getattr(fast, fn)(z, ls), getattr(graph, fn)(z, ls)
+        close(fa, fb)
+        close(ga, gb)
+    w, b = graph.wb_from_z(z)
+    close(fast.objective(w, b, ls), graph.objective(w, b, ls))
+    close(fast.kkt_original(w, b, ls), graph.kkt_original(w, b, ls))
+    if ls is not None:
+        close(fast.sigma_grad(w, b, ls), graph.sigma_grad(w, b, ls))
+        (fa, ga), (fb, gb) = (
+            fast.full_fg_joint(np.append(z, ls)),
+            graph.full_fg_joint(np.append(z, ls)),
+        )
+        close(fa, fb)
+        close(ga, gb)
+    # and the two give the same MAP
+    a, g = map_estimate(model, evaluator="numpy"), map_estimate(model, evaluator="graph")
+    assert a.converged and g.converged
+    np.testing.assert_array_equal(a.coef == 0, g.coef == 0)
+    close(a.coef, g.coef)
+
+
+def test_numpy_evaluator_builds_no_graph(diabetes):
+    X, y = diabetes.X.to_numpy(), diabetes.y
+    model = RegressionModel(X, y, Laplace(1.0, scale_by_sigma=True))
+    est = map_estimate(model)
+    assert est.evaluator == "numpy" and est.converged
+    assert model._structure.pymc_model is None  # nothing was built, so nothing compiled
+    out = json.loads(json.dumps(est.to_dict()))  # a frozen Result, JSON through one serializer
+    assert out["coef"] == est.coef.tolist() and out["n_nonzero"] == est.n_nonzero
+    with pytest.raises(ValueError, match=r"'gpu' is not a supported evaluator"):
+        map_estimate(model, evaluator="gpu")
 
 
 def test_errors(diabetes, lasso_model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -59,6 +60,7 @@ def test_lasso_path_matches_sklearn_on_diabetes(diabetes):
     assert all(model._functions[k] is compiled[k] for k in compiled)
     df = path.to_dataframe()
     assert df.shape == (alphas.size * X.shape[1], 3)
+    assert json.loads(json.dumps(path.to_dict()))["n_nonzero"] == path.n_nonzero.tolist()
 
 
 def test_lasso_path_p_greater_than_n_matches_pointwise_solves(p_greater_than_n):

@@ -32,12 +32,12 @@ def test_ridge_dof_is_trace_of_hat_matrix(diabetes, fit_intercept):
         H = Xc @ np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T)
         if fit_intercept:
             H = H + np.ones((n, n)) / n  # the unpenalized intercept's projection
-        df = effective_degrees_of_freedom(X, alpha, fit_intercept)
+        df = effective_degrees_of_freedom(X, alpha, fit_intercept=fit_intercept)
         np.testing.assert_allclose(df + fit_intercept, np.trace(H), rtol=1e-10)
     np.testing.assert_allclose(
         effective_degrees_of_freedom(X, 0.0), np.linalg.matrix_rank(Xc), rtol=1e-12
     )
-    arr = effective_degrees_of_freedom(X, np.array([0.1, 10.0]), fit_intercept)
+    arr = effective_degrees_of_freedom(X, np.array([0.1, 10.0]), fit_intercept=fit_intercept)
     assert arr.shape == (2,) and arr[0] > arr[1]
 
 

@@ -8,21 +8,22 @@ With ``fit_intercept`` the columns and y are centred, which removes b exactly
 (``b = mean(y) - mean(X) @ w``). The remaining normal equations
 ``(Xc'Xc + alpha I) w = Xc'yc`` are solved after scaling each column to unit root-mean-square
 (so a column in the thousands does not ruin the conditioning), in the primal form when
-p <= n and in the dual form ``w = Xc' (Xc Xc' + alpha I)^-1 yc`` when p > n.
+p <= n and in the dual form ``w = Xc' (Xc Xc' + alpha I)^-1 yc`` when p > n: the one ridge
+solve of the package, :meth:`bayesreg.solvers._problem.ProblemData.ridge_z`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
 
 from bayesreg._validation import check_nonnegative, check_X_y
+from bayesreg.solvers._problem import ProblemData
 
 __all__ = ["ridge_closed_form"]
 
 
 def ridge_closed_form(
-    X: object, y: object, alpha: float, fit_intercept: bool = True
+    X: object, y: object, alpha: float, *, fit_intercept: bool = True
 ) -> tuple[np.ndarray, float]:
     """Exact minimizer of ``||y - X w - b||^2 + alpha ||w||^2``.
 
@@ -44,31 +45,5 @@ def ridge_closed_form(
     """
     X, y = check_X_y(X, y)
     alpha = check_nonnegative(alpha, "alpha", "ridge_closed_form")
-    n, p = X.shape
-    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
-    y_mean = float(y.mean()) if fit_intercept else 0.0
-    Xc = X - x_mean
-    yc = y - y_mean
-    s = np.sqrt(np.mean(Xc**2, axis=0))
-    s[s == 0.0] = 1.0
-    Z = Xc / s
-    # In u = s * w: (Z'Z + alpha diag(1/s^2)) u = Z'yc.
-    try:
-        if p <= n or alpha == 0.0:
-            A = Z.T @ Z
-            A[np.diag_indices(p)] += alpha / s**2
-            u = linalg.solve(A, Z.T @ yc, assume_a="pos")
-        else:
-            # Dual form: u = D^-1 Z' (Z D^-1 Z' + alpha I)^-1 yc with D = diag(1/s^2)
-            ZD = Z * s**2
-            K = ZD @ Z.T
-            K[np.diag_indices(n)] += alpha
-            u = ZD.T @ linalg.solve(K, yc, assume_a="pos")
-    except linalg.LinAlgError as exc:
-        raise ValueError(
-            f"The ridge normal equations are singular for alpha={alpha!r}: use alpha > 0 or a "
-            "full-rank design."
-        ) from exc
-    coef = u / s
-    intercept = y_mean - float(x_mean @ coef) if fit_intercept else 0.0
-    return coef, intercept
+    data = ProblemData(X, y, fit_intercept)
+    return data.wb_from_z(data.ridge_z(alpha))

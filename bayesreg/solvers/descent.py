@@ -1,7 +1,8 @@
 """Penalized gradient descent: the seed's weight-decay update and its relatives.
 
 The data term J0 (``SSE / (2 sigma^2)`` or the cross-entropy; value and gradient from the
-model's compiled PyTensor graph) is minimized together with the prior's penalty
+MAP problem's evaluator, :mod:`bayesreg.solvers._problem`) is minimized together with the
+prior's penalty
 ``a ||w||_1 + c ||w||^2 / 2`` (Gaussian(tau): c = 1/tau^2; Laplace(b): a = 1/b) by one of:
 
 ==================  =====================================================================  =====
@@ -44,9 +45,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bayesreg._capabilities import ELASTIC_PENALTY, GAUSSIAN_PENALTY, HAS_MAP, explain, require
+from bayesreg._results import Result
 from bayesreg._validation import check_choice, check_positive, check_positive_int
 from bayesreg.model import RegressionModel, check_model
-from bayesreg.solvers._problem import penalty_coefs, problem_for
+from bayesreg.solvers._problem import MapProblem, problem_for
 from bayesreg.solvers.map import ConvergenceWarning, map_estimate
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
 
@@ -212,7 +215,7 @@ def descent_step(
 
 # -- result -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class DescentResult:
+class DescentResult(Result):
     """The outcome of :func:`gradient_descent`.
 
     Attributes
@@ -220,7 +223,8 @@ class DescentResult:
     coef : ndarray (p,)
     intercept : float
     method : str
-    n_steps : int
+    n_iter : int
+        Steps taken.
     converged : bool
         MAP-targeting methods: relative KKT residual <= tol (as in :func:`map_estimate`).
         ``adamw``: settled on its own fixed point (w moved less than 1e-4 relative over the
@@ -248,7 +252,7 @@ class DescentResult:
     coef: np.ndarray
     intercept: float
     method: str
-    n_steps: int
+    n_iter: int
     converged: bool
     objective_history: np.ndarray
     trajectory: np.ndarray
@@ -273,14 +277,189 @@ _NOTES = {
 }
 
 
+# -- the problem in the descent's coordinates ---------------------------------------------------
+class _Descent:
+    """The MAP problem at fixed sigma in the parameters ``[w, b']`` (w in the caller's units,
+    b' the intercept of the centred design) and the trajectory recorded along a run."""
+
+    def __init__(self, prob: MapProblem, sigma: float, log_sigma: float | None, every: int):
+        self.prob, self.sigma, self.log_sigma, self.every = prob, sigma, log_sigma, every
+        self.p, self.fi = prob.p, prob.fit_intercept
+        self.z_scale = np.append(prob.scale, 1.0) if self.fi else prob.scale
+        self.steps: list[int] = []
+        self.coefs: list[np.ndarray] = []
+        self.objectives: list[float] = []
+
+    def data_fg(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """Smooth part (J0 and the intercept / sigma priors) and its gradient in [w, b']."""
+        f, gz = self.prob.smooth_fg(params * self.z_scale, self.log_sigma)
+        return f, gz * self.z_scale  # d/dw = s * d/du
+
+    def kkt(self, params: np.ndarray, g: np.ndarray) -> float:
+        p = self.p
+        r = float(np.max(self.prob.prior.kkt_residual(params[:p], g[:p], self.sigma))) if p else 0
+        return max(r, abs(float(g[p]))) if self.fi else r
+
+    def wb(self, params: np.ndarray) -> tuple[np.ndarray, float]:
+        w = params[: self.p].copy()
+        b = float(params[self.p] - self.prob.center @ w) if self.fi else 0.0
+        return w, b
+
+    def record(self, k: int, params: np.ndarray, force: bool = False) -> None:
+        """Keep step k's coefficients and objective (every ``every`` steps, or when forced)."""
+        if not force and k % self.every != 0:
+            return
+        w, b = self.wb(params)
+        self.steps.append(k)
+        self.coefs.append(w)
+        self.objectives.append(self.prob.objective(w, b, self.log_sigma))
+
+
+def _descent_sigma(prob: MapProblem, model, sigma, warn: bool) -> tuple[float, float | None]:
+    """(sigma, log sigma or None): known, given, or the MAP's when sigma is estimated."""
+    if not prob.sigma_estimated:
+        return prob.sigma_fixed, None
+    if sigma is None:
+        sigma = map_estimate(model, warn=warn).sigma
+    sigma = check_positive(sigma, "sigma", "gradient_descent")
+    return sigma, float(np.log(sigma))
+
+
+def _penalty_coefs(model: RegressionModel, method: str, sigma: float) -> tuple[float, float]:
+    """(a, c) of the penalty ``a ||w||_1 + c ||w||^2 / 2``, checked against the method."""
+    prior, lik = model.prior, model.likelihood
+    require("gradient_descent", [HAS_MAP, ELASTIC_PENALTY], prior, lik)
+    if method in _L2_ONLY:
+        reason = explain(f"gradient_descent(method={method!r})", [GAUSSIAN_PENALTY], prior, lik)
+        if reason is not None:
+            raise ValueError(
+                f"{reason}. method={method!r} is an L2 (weight-decay) method and needs a "
+                "Gaussian prior. Use 'ista', 'fista' or 'subgradient'."
+            )
+    a, c = prior.elastic_coefs(sigma)
+    if method in ("ista", "fista") and a == 0 and c == 0:
+        raise ValueError("ISTA/FISTA need a penalty.")
+    return a, c
+
+
+def _default_learning_rate(prob: MapProblem, method: str, sigma: float, c: float) -> float:
+    """``1 / L`` (L: Lipschitz constant of the gradient in w, plus c for explicit-gradient
+    methods); for Adam 1e-2 times the largest univariate least-squares slope."""
+    Xc = prob.Z * prob.scale  # the centred design
+    if method in ("adam_l2", "adamw"):
+        xn = np.sum(Xc**2, axis=0)
+        slopes = np.abs(Xc.T @ prob.yc) / np.where(xn > 0, xn, 1.0)
+        return 1e-2 * max(float(np.max(slopes)) if prob.p else 1.0, 1e-8)
+    curv = prob.model.likelihood.curvature_bound(sigma)
+    L_w = curv * (float(np.linalg.norm(Xc, ord=2)) ** 2 if prob.p else 0.0)
+    L = L_w + (c if method in ("weight_decay", "subgradient") else 0.0)
+    return 1.0 / max(L, 1e-300)
+
+
+def _run_proximal(dsc, method, a_lr, lr_b, target, max_iter):
+    """ISTA / FISTA with per-coordinate steps: lr for w, the exact block step for b'.
+
+    Prox-gradient in the metric diag(1/steps) is plain prox-gradient in
+    ``x = params / sqrt(steps)``, where the unit step is safe (block Lipschitz constants <= 1).
+    Returns (params, steps taken, converged).
+    """
+    p, prior, sigma = dsc.p, dsc.prob.prior, dsc.sigma
+    steps = np.append(np.full(p, a_lr), lr_b) if dsc.fi else np.full(p, a_lr)
+    root = np.sqrt(steps)
+
+    def smooth(x):
+        f, g = dsc.data_fg(x * root)
+        return f, g * root
+
+    def prox(v, t):
+        out = v * root
+        out[:p] = prior.prox(out[:p], t * a_lr, sigma)
+        return out / root
+
+    state = prox_init(np.zeros(steps.size), 1.0)
+    step_fn = fista_step if method == "fista" else ista_step
+    k = 0
+    for k in range(1, max_iter + 1):
+        state = step_fn(state, smooth, prox, 1.0)
+        dsc.record(k, state.x * root)
+        if state.grad_map <= target:
+            params = state.x * root
+            if dsc.kkt(params, dsc.data_fg(params)[1]) <= target:
+                return params, k, True
+    return state.x * root, k, False
+
+
+def _transform(method: str, a: float, c: float, mask, lr: float, lrs) -> GradientTransformation:
+    """The optax-style composition of each explicit-gradient method."""
+
+    def schedule(t):
+        # Adam settles on its fixed point only with a decaying step
+        return -lr / np.sqrt(1.0 + t / 1000.0)
+
+    if method == "weight_decay":
+        return chain(add_decayed_weights(c, mask), scale(-lrs))
+    if method == "subgradient":
+        return chain(add_l1_subgradient(a, mask), add_decayed_weights(c, mask), scale(-lrs))
+    if method == "adam_l2":  # L2 enters the gradient, then Adam normalizes it
+        return chain(add_decayed_weights(c, mask), scale_by_adam(), scale_by_schedule(schedule))
+    # adamw: Adam normalizes the data gradient, then decoupled decay
+    return chain(scale_by_adam(), add_decayed_weights(c, mask), scale_by_schedule(schedule))
+
+
+def _run_transform(dsc, method, transform, target, max_iter):
+    """Explicit-gradient steps; returns (params, steps taken, converged).
+
+    MAP-targeting methods stop on the KKT residual (of the gradient at the current point, so
+    exact there); AdamW hovers around its own fixed point at the scale of its step and is
+    called settled when w moved less than ``_ADAMW_SETTLE`` (relative) over a window.
+    """
+    params0 = np.zeros(dsc.p + (1 if dsc.fi else 0))
+    state = DescentState(params0, transform.init(params0), 0)
+
+    def grad_fn(x):
+        return dsc.data_fg(x)[1]
+
+    anchor = None
+    k = 0
+    for k in range(1, max_iter + 1):
+        new_state, g = descent_step(state, grad_fn, transform)
+        if method == "adamw":
+            state = new_state
+            if k % _ADAMW_WINDOW == 0:
+                w_now = state.params[: dsc.p]
+                mag = max(float(np.max(np.abs(w_now))), 1e-300)
+                if anchor is not None and np.max(np.abs(w_now - anchor)) <= _ADAMW_SETTLE * mag:
+                    return state.params, k, True
+                anchor = w_now.copy()
+        else:
+            if dsc.kkt(state.params, g) <= target:  # g is the gradient at state.params
+                return state.params, k - 1, True
+            state = new_state
+        dsc.record(k, state.params)
+    return state.params, k, False
+
+
+def _check_descent_args(method, learning_rate, max_iter, tol, record_every):
+    check_choice(method, "gradient-descent method", DESCENT_METHODS)
+    max_iter = check_positive_int(max_iter, "max_iter", "gradient_descent")
+    tol = check_positive(tol, "tol", "gradient_descent")
+    if record_every is None:
+        record_every = max(1, max_iter // 500)
+    else:
+        record_every = check_positive_int(record_every, "record_every", "gradient_descent")
+    if learning_rate is not None:
+        learning_rate = check_positive(learning_rate, "learning_rate", "gradient_descent")
+    return learning_rate, max_iter, tol, record_every
+
+
 def gradient_descent(
     model: RegressionModel,
+    *,
     method: str = "weight_decay",
     learning_rate: float | None = None,
-    max_steps: int = 50000,
+    max_iter: int = 50000,
     tol: float = 1e-10,
     record_every: int | None = None,
-    *,
     sigma: float | None = None,
     warn: bool = True,
 ) -> DescentResult:
@@ -299,11 +478,12 @@ def gradient_descent(
         explicit-gradient methods; for Adam, 1e-2 times the largest univariate least-squares
         slope (Adam's steps are in the units of w). Adam methods use ``lr / sqrt(1 + t/1000)``
         so that they settle on their fixed point instead of oscillating around it.
-    max_steps : int, default 50000
+    max_iter : int, default 50000
+        Steps at most.
     tol : float, default 1e-10
         Relative KKT tolerance (see :class:`DescentResult` ``converged``).
     record_every : int, optional
-        Record coef and objective every this many steps (default ``max(1, max_steps // 500)``).
+        Record coef and objective every this many steps (default ``max(1, max_iter // 500)``).
     sigma : float, optional
         Noise sd to hold fixed when the model estimates it (default: the MAP's sigma).
     warn : bool, default True
@@ -314,208 +494,60 @@ def gradient_descent(
     DescentResult
     """
     check_model(model, "gradient_descent")
-    check_choice(method, "gradient-descent method", DESCENT_METHODS)
-    max_steps = check_positive_int(max_steps, "max_steps", "gradient_descent")
-    tol = check_positive(tol, "tol", "gradient_descent")
-    record_every = (
-        max(1, max_steps // 500)
-        if record_every is None
-        else check_positive_int(record_every, "record_every", "gradient_descent")
+    learning_rate, max_iter, tol, every = _check_descent_args(
+        method, learning_rate, max_iter, tol, record_every
     )
-    if learning_rate is not None:
-        learning_rate = check_positive(learning_rate, "learning_rate", "gradient_descent")
+    require("gradient_descent", [HAS_MAP], model.prior, model.likelihood)
     prob = problem_for(model)
-    prior = model.prior
-    if not prior.has_map:
-        raise ValueError(
-            f"{prior!r} has no MAP (its density is unbounded at 0); gradient descent on its "
-            "penalty is not defined."
-        )
-    if prob.sigma_estimated:
-        if sigma is None:
-            sigma = map_estimate(model, warn=warn).sigma
-        sigma = check_positive(sigma, "sigma", "gradient_descent")
-        log_sigma: float | None = float(np.log(sigma))
-    else:
-        log_sigma = None
-        sigma = prob.sigma_fixed
-    coefs = penalty_coefs(prior, sigma)
-    if coefs is None:
-        raise ValueError(
-            f"gradient_descent needs a prior whose penalty is a|w| + c w^2/2 (Gaussian, Laplace, "
-            f"ElasticNet); got {prior!r}."
-        )
-    a, c = coefs
-    if method in _L2_ONLY and a > 0:
-        raise ValueError(
-            f"method={method!r} is an L2 (weight-decay) method and needs a Gaussian prior; "
-            f"{prior!r} has an L1 part. Use 'ista', 'fista' or 'subgradient'."
-        )
-    if method in ("ista", "fista") and a == 0 and c == 0:
-        raise ValueError("ISTA/FISTA need a penalty.")
-
-    p, fi = prob.p, prob.fit_intercept
-    lik = model.likelihood
-    mask = np.append(np.ones(p), 0.0) if fi else np.ones(p)  # the intercept is not decayed
-    curv = lik.curvature_bound(sigma)
-    Xc = model.X - prob.center
-    L_w = curv * (float(np.linalg.norm(Xc, ord=2)) ** 2 if p else 0.0)
-    lr_b = 1.0 / (curv * prob.n)
+    sigma, log_sigma = _descent_sigma(prob, model, sigma, warn)
+    a, c = _penalty_coefs(model, method, sigma)
     start = time.perf_counter()
-
-    # parameters are [w, b'] (b' = intercept of the centred design)
-    def data_fg(params):
-        z = params * np.append(prob.scale, 1.0) if fi else params * prob.scale
-        f, gz = prob.smooth_fg(z, log_sigma)
-        g = gz.copy()
-        g[:p] *= prob.scale  # d/dw = s * d/du
-        return f, g
-
-    def kkt(params, g):
-        w = params[:p]
-        r = float(np.max(prob.kkt_w(w, g[:p], sigma))) if p else 0.0
-        return max(r, abs(float(g[p]))) if fi else r
-
-    def wb(params):
-        w = params[:p].copy()
-        b = float(params[p] - prob.center @ w) if fi else 0.0
-        return w, b
-
-    def objective(params):
-        w, b = wb(params)
-        return prob.objective(w, b, log_sigma)
-
+    dsc = _Descent(prob, sigma, log_sigma, every)
+    p, fi = prob.p, prob.fit_intercept
     params0 = np.zeros(p + (1 if fi else 0))
-    ref = max(1.0, kkt(params0, data_fg(params0)[1]))
-    target = tol * ref
-    is_adam = method in ("adam_l2", "adamw")
-    if learning_rate is None:
-        if is_adam:
-            xn = np.sum(Xc**2, axis=0)
-            yc = model.y - (model.y.mean() if fi else 0.0)
-            slopes = np.abs(Xc.T @ yc) / np.where(xn > 0, xn, 1.0)
-            learning_rate = 1e-2 * max(float(np.max(slopes)) if p else 1.0, 1e-8)
-        else:
-            L = L_w + (c if method in ("weight_decay", "subgradient") else 0.0)
-            learning_rate = 1.0 / max(L, 1e-300)
-    lr = float(learning_rate)
-
-    steps_rec, coef_rec, obj_rec = [0], [params0[:p].copy()], [objective(params0)]
-
-    def record(k, params):
-        steps_rec.append(k)
-        coef_rec.append(params[:p].copy())
-        obj_rec.append(objective(params))
-
-    converged = False
-    params = params0
-    k = 0
+    target = tol * max(1.0, dsc.kkt(params0, dsc.data_fg(params0)[1]))
+    lr = float(learning_rate or _default_learning_rate(prob, method, sigma, c))
+    # the intercept is not decayed, and has its own safe step 1 / (curvature bound * n)
+    lr_b = 1.0 / (model.likelihood.curvature_bound(sigma) * prob.n)
+    dsc.record(0, params0, force=True)
     if method in ("ista", "fista"):
-        # per-coordinate steps: lr for w, the exact block step for the intercept
-        steps = np.append(np.full(p, lr), lr_b) if fi else np.full(p, lr)
-
-        # prox-gradient in the metric diag(1/steps): x <- prox(x - steps * g)
-        def smooth(x):
-            f, g = data_fg(x * np.sqrt(steps))
-            return f, g * np.sqrt(steps)
-
-        def prox(v, t):
-            x = v * np.sqrt(steps)
-            out = x.copy()
-            out[:p] = prior.prox(x[:p], t * lr, sigma)
-            return out / np.sqrt(steps)
-
-        # in x = params / sqrt(steps) the unit step is safe (block Lipschitz constants <= 1)
-        state = prox_init(params0 / np.sqrt(steps), 1.0)
-        step_fn = fista_step if method == "fista" else ista_step
-        for k in range(1, max_steps + 1):
-            state = step_fn(state, smooth, prox, 1.0)
-            if k % record_every == 0:
-                record(k, state.x * np.sqrt(steps))
-            if state.grad_map <= target:
-                params = state.x * np.sqrt(steps)
-                if kkt(params, data_fg(params)[1]) <= target:
-                    converged = True
-                    break
-        params = state.x * np.sqrt(steps)
+        params, k, converged = _run_proximal(dsc, method, lr, lr_b, target, max_iter)
     else:
+        mask = np.append(np.ones(p), 0.0) if fi else np.ones(p)
+        is_adam = method in ("adam_l2", "adamw")
         # per-coordinate learning rates: lr for w, lr_b for the intercept (Adam: lr for both)
         lrs = np.append(np.full(p, lr), lr if is_adam else lr_b) if fi else np.full(p, lr)
+        transform = _transform(method, a, c, mask, lr, lrs)
+        params, k, converged = _run_transform(dsc, method, transform, target, max_iter)
+    if dsc.steps[-1] != k:
+        dsc.record(k, params, force=True)
+    return _descent_result(dsc, method, params, k, converged, lr, max_iter, warn, start)
 
-        def schedule(t):
-            # Adam settles on its fixed point only with a decaying step
-            return -lr / np.sqrt(1.0 + t / 1000.0)
 
-        if method == "weight_decay":
-            transform = chain(add_decayed_weights(c, mask), scale(-lrs))
-        elif method == "subgradient":
-            transform = chain(
-                add_l1_subgradient(a, mask), add_decayed_weights(c, mask), scale(-lrs)
-            )
-        elif method == "adam_l2":  # L2 enters the gradient, then Adam normalizes it
-            transform = chain(
-                add_decayed_weights(c, mask), scale_by_adam(), scale_by_schedule(schedule)
-            )
-        else:  # adamw: Adam normalizes the data gradient, then decoupled decay
-            transform = chain(
-                scale_by_adam(), add_decayed_weights(c, mask), scale_by_schedule(schedule)
-            )
-        state = DescentState(params0, transform.init(params0), 0)
-
-        def grad_fn(x):
-            return data_fg(x)[1]
-
-        anchor = None
-        for k in range(1, max_steps + 1):
-            new_state, g = descent_step(state, grad_fn, transform)
-            if method == "adamw":
-                # AdamW hovers around its own fixed point at the scale of its step: call it
-                # settled when w moved less than _ADAMW_SETTLE (relative) over a window
-                state = new_state
-                if k % _ADAMW_WINDOW == 0:
-                    w_now = state.params[:p]
-                    size = max(float(np.max(np.abs(w_now))), 1e-300)
-                    if (
-                        anchor is not None
-                        and np.max(np.abs(w_now - anchor)) <= _ADAMW_SETTLE * size
-                    ):
-                        converged = True
-                        break
-                    anchor = w_now.copy()
-            else:
-                # g is the gradient at state.params: its KKT residual is exact there
-                if kkt(state.params, g) <= target:
-                    converged = True
-                    k -= 1
-                    break
-                state = new_state
-            if k % record_every == 0:
-                record(k, state.params)
-        params = state.params
-    if steps_rec[-1] != k:
-        record(k, params)
-    w, b = wb(params)
-    optimality = prob.kkt_original(w, b, log_sigma)
+def _descent_result(dsc, method, params, k, converged, lr, max_iter, warn, start):
+    """The :class:`DescentResult` of a run, with a warning when a MAP method fell short."""
+    w, b = dsc.wb(params)
+    optimality = dsc.prob.kkt_original(w, b, dsc.log_sigma)
     if not converged and warn and _MATCHES_MAP[method]:
         warnings.warn(
-            f"gradient_descent(method={method!r}) did not converge in {max_steps} steps "
-            f"(learning_rate={lr:.3g}, KKT residual {optimality:.3g}). Raise max_steps.",
+            f"gradient_descent(method={method!r}) did not converge in {max_iter} steps "
+            f"(learning_rate={lr:.3g}, KKT residual {optimality:.3g}). Raise max_iter.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return DescentResult(
         coef=w,
         intercept=b,
         method=method,
-        n_steps=k,
+        n_iter=k,
         converged=converged,
-        objective_history=np.asarray(obj_rec),
-        trajectory=np.asarray(coef_rec),
-        trajectory_steps=np.asarray(steps_rec),
+        objective_history=np.asarray(dsc.objectives),
+        trajectory=np.asarray(dsc.coefs),
+        trajectory_steps=np.asarray(dsc.steps),
         learning_rate=lr,
         matches_map_expected=_MATCHES_MAP[method],
         note=_NOTES[method],
-        sigma=float(sigma),
+        sigma=float(dsc.sigma),
         optimality=float(optimality),
         seconds=time.perf_counter() - start,
     )

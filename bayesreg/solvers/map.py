@@ -10,23 +10,28 @@ intercept and sigma priors (smooth) and P the prior on w (the penalty)::
 of the posterior density of sigma itself, which is what ``pm.find_MAP`` computes. With the
 Jacobian one would get the mode of log sigma instead (a different point).
 
-**Methods** (``method="auto"`` picks the first that applies):
+**Methods** (``method="auto"`` picks the first that applies). Each states the capabilities it
+needs (:mod:`bayesreg._capabilities`); a method asked for a model that lacks one gets a
+ValueError naming the method, the prior, the likelihood and the missing capability.
 
-* ``"closed_form"``: Gaussian prior, Gaussian likelihood with known sigma. Ridge normal
-  equations with ``alpha = sigma^2 / tau^2`` (:func:`ridge_closed_form`).
+* ``"closed_form"``: a Gaussian penalty (``Prior.elastic_coefs`` with no L1 part), a quadratic
+  likelihood with known sigma. Ridge normal equations with ``alpha = sigma^2 c``
+  (``alpha = sigma^2 / tau^2`` for Gaussian(tau), :func:`ridge_closed_form`).
 * ``"fista"`` (non-smooth priors: Laplace, elastic net): proximal gradient with momentum,
   adaptive restart and backtracking (:mod:`bayesreg.solvers.proximal`); the smooth part's value
-  and gradient come from the model's compiled PyTensor graph and the penalty from the prior's
+  and gradient come from the evaluator (the compiled PyTensor graph, or numpy for small
+  problems: :mod:`bayesreg.solvers._problem`) and the penalty from the prior's
   exact prox, so zeros are exact. Once the support is stable the iterate is polished by Newton's
   method on that support with those signs, and accepted only if it is a KKT point of the full
   problem: this gives solutions to machine precision. ``"ista"`` is the same without momentum.
-  With a Gaussian likelihood (a quadratic data term at fixed sigma) ``"fista"`` runs on a
+  With a quadratic likelihood (a quadratic data term at fixed sigma) and a penalty with an L1
+  part ``"fista"`` runs on a
   *working set* (:mod:`bayesreg.solvers.working_set`): FISTA and the exact sign-pattern solve on
   the Gram matrix of the support plus the worst KKT violators, grown until all p features
   satisfy the KKT conditions. That inner solver is pure numpy; the returned point is then
-  certified with the gradient from the model's compiled graph (and handed to the full
-  proximal-gradient solver above in the rare case the certificate fails).
-* ``"lbfgs"`` (smooth priors): scipy's L-BFGS-B on the graph's value and gradient, then a
+  certified with the gradient from the evaluator (and handed to the full proximal-gradient
+  solver above in the rare case the certificate fails).
+* ``"lbfgs"`` (smooth priors): scipy's L-BFGS-B on the evaluator's value and gradient, then a
   Newton polish.
 
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
@@ -52,15 +57,26 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize
 
+from bayesreg._capabilities import (
+    FIXED_SIGMA,
+    GAUSSIAN_PENALTY,
+    HAS_MAP,
+    L1_PART,
+    QUADRATIC_LIKELIHOOD,
+    SMOOTH_PRIOR,
+    explain,
+    require,
+    unmet,
+)
+from bayesreg._results import Result
 from bayesreg._validation import check_choice, check_positive, check_positive_int
-from bayesreg.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from bayesreg.model import RegressionModel, check_model
-from bayesreg.priors import Gaussian
-from bayesreg.solvers._problem import MapProblem, penalty_coefs, problem_for
+from bayesreg.solvers._problem import MapProblem, problem_for
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
 from bayesreg.solvers.working_set import working_set_lasso
 
@@ -69,13 +85,30 @@ __all__ = ["MAP_METHODS", "ConvergenceWarning", "MapEstimate", "map_estimate"]
 #: methods accepted by :func:`map_estimate`
 MAP_METHODS = ("auto", "closed_form", "fista", "ista", "lbfgs")
 
+#: what each method needs of (prior, likelihood), and what to say when it is missing
+_CLOSED_FORM = (GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, FIXED_SIGMA)
+_WORKING_SET = (QUADRATIC_LIKELIHOOD, L1_PART)
+_METHOD_NEEDS = {
+    "closed_form": (
+        _CLOSED_FORM,
+        "method='closed_form' needs a Gaussian prior and a GaussianLikelihood with known sigma "
+        "(the ridge normal equations). Use method='auto'.",
+    ),
+    "lbfgs": (
+        (SMOOTH_PRIOR,),
+        "method='lbfgs' needs a smooth prior: a prior that is not differentiable at 0 is never "
+        "brought to its exact zeros by a quasi-Newton method (it stops near them). Use "
+        "method='fista' (or 'ista', or 'auto').",
+    ),
+}
+
 
 class ConvergenceWarning(UserWarning):
     """A solver stopped before its optimality measure reached the tolerance."""
 
 
 @dataclass(frozen=True)
-class MapEstimate:
+class MapEstimate(Result):
     """The MAP estimate of a model.
 
     Attributes
@@ -101,6 +134,8 @@ class MapEstimate:
         The relative tolerance that was asked for.
     seconds : float
         Wall time of the solve.
+    evaluator : str
+        Which evaluator computed the smooth part: ``"graph"`` or ``"numpy"``.
     """
 
     coef: np.ndarray
@@ -113,47 +148,37 @@ class MapEstimate:
     objective: float
     tol: float = 1e-10
     seconds: float = 0.0
+    evaluator: str = "graph"
 
     @property
     def n_nonzero(self) -> int:
         """Number of non-zero coefficients."""
         return int(np.count_nonzero(self.coef))
 
+    def _extra_dict(self) -> dict[str, int]:
+        return {"n_nonzero": self.n_nonzero}
+
 
 def _resolve_method(model: RegressionModel, method: str) -> str:
+    """``method`` with "auto" resolved; a method the model cannot use raises, saying why."""
     prior, lik = model.prior, model.likelihood
-    closed = (
-        isinstance(prior, Gaussian)
-        and isinstance(lik, GaussianLikelihood)
-        and lik.sigma is not None
-    )
     if method == "auto":
-        if closed:
+        if unmet(_CLOSED_FORM, prior, lik) is None:
             return "closed_form"
-        return "lbfgs" if prior.is_smooth else "fista"
-    if method == "closed_form" and not closed:
-        raise ValueError(
-            "method='closed_form' needs a Gaussian prior and a GaussianLikelihood with known "
-            f"sigma (the ridge normal equations); this model has {prior!r} and {lik!r}. "
-            "Use method='auto'."
-        )
-    if method == "lbfgs" and not prior.is_smooth:
-        raise ValueError(
-            f"method='lbfgs' needs a smooth prior; {prior!r} is not differentiable at 0, so a "
-            "quasi-Newton method never reaches its exact zeros (it stops near them). Use "
-            "method='fista' (or 'ista', or 'auto')."
-        )
+        return "lbfgs" if unmet((SMOOTH_PRIOR,), prior, lik) is None else "fista"
+    if method in _METHOD_NEEDS:
+        needs, hint = _METHOD_NEEDS[method]
+        reason = explain(f"map_estimate(method={method!r})", needs, prior, lik)
+        if reason is not None:
+            raise ValueError(f"{reason}. {hint}")
     return method
 
 
 def _initial_z(prob: MapProblem) -> np.ndarray:
-    """u = 0 and the intercept of the null model (mean of y, or its logit)."""
+    """u = 0 and the intercept of the null model (the likelihood's best constant predictor)."""
     z = np.zeros(prob.nz)
     if prob.fit_intercept:
-        ybar = float(np.mean(prob.model.y))
-        if isinstance(prob.model.likelihood, BernoulliLikelihood):
-            ybar = float(special.logit(np.clip(ybar, 1e-6, 1 - 1e-6)))
-        z[prob.p] = ybar
+        z[prob.p] = prob.model.likelihood.null_eta(prob.model.y)
     return z
 
 
@@ -193,17 +218,15 @@ def _prox_solve(
         return prob.prox_z(v, t, sigma)
 
     safe = 1.0 / max(lik.curvature_bound(sigma) * prob.design_norm2, 1e-300)
-    # the Gaussian bound is tight; the Bernoulli one (1/4) is not: try longer steps first
-    step0 = safe if isinstance(lik, GaussianLikelihood) else 8.0 * safe
+    # a quadratic likelihood's curvature bound is tight; others (Bernoulli: 1/4) are not, so
+    # longer steps are tried first (backtracking keeps them safe)
+    step0 = safe if lik.quadratic else 8.0 * safe
     state = prox_init(z0, step0)
+    step = fista_step if accelerated else ista_step
     support = None
     stable, wait = 0, 3
-    r = np.inf
     for k in range(1, max_iter + 1):
-        if accelerated:
-            state = fista_step(state, smooth, prox, safe)
-        else:
-            state = ista_step(state, smooth, prox, safe)
+        state = step(state, smooth, prox, safe)
         new_support = state.x[: prob.p] != 0.0
         stable = stable + 1 if support is not None and np.array_equal(new_support, support) else 0
         support = new_support
@@ -221,19 +244,24 @@ def _prox_solve(
     return state.x, max_iter, prob.kkt_z(state.x, g, sigma)
 
 
+def _lbfgs(fun, x0: np.ndarray, target: float, max_iter: int, args: tuple = ()):
+    """scipy's L-BFGS-B stopped on the gradient only (``ftol = 0``)."""
+    return optimize.minimize(
+        fun,
+        x0,
+        args=args,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 0.0, "gtol": target},
+    )
+
+
 def _lbfgs_solve(
     prob: MapProblem, z0: np.ndarray, log_sigma: float | None, target: float, max_iter: int
 ) -> tuple[np.ndarray, int, float]:
     """L-BFGS-B on the whole (smooth) objective at fixed sigma, then a Newton polish."""
     sigma = prob.sigma_of(log_sigma)
-    res = optimize.minimize(
-        prob.full_fg,
-        z0,
-        args=(log_sigma,),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 0.0, "gtol": target},
-    )
+    res = _lbfgs(prob.full_fg, z0, target, max_iter, args=(log_sigma,))
     z = np.asarray(res.x, dtype=np.float64)
     _, g = prob.smooth_fg(z, log_sigma)
     r = prob.kkt_z(z, g, sigma)
@@ -248,23 +276,16 @@ def _lbfgs_solve(
 
 
 def _closed_form_z(prob: MapProblem) -> np.ndarray:
+    """Ridge at ``alpha = sigma^2 c`` (the penalty c ||w||^2 / 2 times sigma^2)."""
     sigma = prob.sigma_fixed
-    alpha = sigma**2 / prob.prior.effective_scale(sigma) ** 2
-    return prob.ridge_z(alpha)
-
-
-def _working_set_applies(prob: MapProblem, sigma: float) -> bool:
-    """Quadratic data term (Gaussian likelihood) and a penalty with an L1 part."""
-    if not isinstance(prob.model.likelihood, GaussianLikelihood):
-        return False
-    coefs = penalty_coefs(prob.prior, sigma)
-    return coefs is not None and coefs[0] > 0.0
+    _, c = prob.prior.elastic_coefs(sigma)
+    return prob.ridge_z(sigma**2 * c)
 
 
 def _working_set_solve(
     prob: MapProblem, z0: np.ndarray, log_sigma: float | None, target: float, max_iter: int
 ) -> tuple[np.ndarray, int, float]:
-    """Working-set FISTA (pure numpy, Gram of the working set), certified by the graph.
+    """Working-set FISTA (pure numpy, Gram of the working set), certified by the evaluator.
 
     At fixed sigma the objective in z is ``||yc - Z u||^2 / (2 sigma^2) + n (b' - ybar)^2 /
     (2 sigma^2) + sum_j (a / s_j) |u_j| + (c / s_j^2) u_j^2 / 2`` (columns of Z centred), so
@@ -273,10 +294,10 @@ def _working_set_solve(
     KKT residual is sigma^2 times the residual in z.
     """
     sigma = prob.sigma_of(log_sigma)
-    a, c = penalty_coefs(prob.prior, sigma)
+    a, c = prob.prior.elastic_coefs(sigma)
     s, v = prob.scale, sigma**2
     p = prob.p
-    # half the target: the graph's gradient differs from numpy's by rounding only
+    # half the target: the evaluator's gradient differs from the Gram one's by rounding only
     res = working_set_lasso(
         prob.Z,
         prob.yc,
@@ -285,7 +306,7 @@ def _working_set_solve(
         z0[:p],
         0.5 * v * target,
         max_iter,
-        gram=prob.gram_cache,
+        gram=prob.data.gram_cache,
     )
     z = np.append(res.u, prob.y_mean) if prob.fit_intercept else res.u
     _, g = prob.smooth_fg(z, log_sigma)
@@ -298,11 +319,12 @@ def _working_set_solve(
     return z, res.n_iter + k, r
 
 
-def _sigma_update(prob: MapProblem, z: np.ndarray, log_sigma: float) -> float:
+def _sigma_update(prob: MapProblem, z: np.ndarray, log_sigma: float, log_floor: float) -> float:
     """Exact argmin over log sigma with (w, b) fixed: the root of a strictly increasing gradient.
 
     Every term of the objective (SSE e^{-2l}/2 + n l, the half-normal prior e^{2l}/(2 s^2), and
-    for scale_by_sigma priors a e^{-l} + p l) is convex in l = log sigma, one strictly.
+    for scale_by_sigma priors a e^{-l} + p l) is convex in l = log sigma, one strictly. When the
+    root lies below ``log_floor`` (y fitted exactly: no minimum) ``log_floor`` is returned.
     """
     w, b = prob.wb_from_z(z)
 
@@ -313,7 +335,9 @@ def _sigma_update(prob: MapProblem, z: np.ndarray, log_sigma: float) -> float:
     for _ in range(200):
         if h(lo) < 0.0:
             break
-        lo -= 2.0 * (hi - lo)
+        if lo <= log_floor:
+            return log_floor
+        lo = max(lo - 2.0 * (hi - lo), log_floor)
     for _ in range(200):
         if h(hi) > 0.0:
             break
@@ -329,7 +353,8 @@ def _solve_block(
     target: float,
     max_iter: int,
 ) -> tuple[np.ndarray, int, float]:
-    if method == "fista" and _working_set_applies(prob, prob.sigma_of(log_sigma)):
+    """The (w, b) block at fixed sigma: ``(z, iterations, KKT residual in z)``."""
+    if method == "fista" and unmet(_WORKING_SET, prob.prior, prob.model.likelihood) is None:
         return _working_set_solve(prob, z, log_sigma, target, max_iter)
     if method in ("fista", "ista"):
         return _prox_solve(prob, z, log_sigma, target, max_iter, accelerated=method == "fista")
@@ -341,12 +366,92 @@ def _solve_block(
     return z, 1, prob.kkt_z(z, g, prob.sigma_of(log_sigma))
 
 
+class _Solved(NamedTuple):
+    """A solve's outcome: the point, iterations, KKT residual, its target, and why it stopped
+    short when it is not a MAP (None otherwise)."""
+
+    z: np.ndarray
+    log_sigma: float | None
+    n_iter: int
+    residual: float
+    target: float
+    failure: str | None = None
+
+
+def _solve_known_sigma(prob, method, z, tol, max_iter) -> _Solved:
+    """The MAP with sigma known (or absent): one (w, b) block."""
+    zero = np.zeros(prob.nz)
+    target = tol * max(1.0, prob.kkt_z(zero, prob.zero_grad(), prob.sigma_fixed))
+    z, n_iter, r = _solve_block(prob, method, z, None, target, max_iter)
+    return _Solved(z, None, n_iter, r, target)
+
+
+def _collapsed(prob: MapProblem, floor: float) -> str:
+    return (
+        f"The noise sd collapsed below {floor:.3g} (sd(y) = {np.std(prob.model.y):.3g}): y is "
+        "fitted exactly, so the joint MAP of (w, b, sigma) does not exist (the density grows "
+        "without bound as sigma -> 0); returning the estimate at that floor. Pass a known "
+        "sigma, or sample the posterior."
+    )
+
+
+def _block_target(prob: MapProblem, log_sigma: float, target: float) -> float:
+    """The (w, b) block's tolerance inside the sigma loop: 1e-3 of the joint target, but not
+    below what rounding lets the block reach at this sigma (1e-14 of its KKT residual at
+    zero, which grows like 1/sigma^2): far below the starting sigma a tighter target would
+    only spend ``max_iter`` iterations on rounding noise."""
+    zero = np.zeros(prob.nz)
+    r0 = prob.kkt_z(zero, prob.smooth_fg(zero, log_sigma)[1], prob.sigma_of(log_sigma))
+    return max(1e-3 * target, 1e-14 * r0)
+
+
+def _solve_estimated_sigma(prob, method, z, init, tol, max_iter) -> _Solved:
+    """The joint MAP over (w, b, sigma): blocks (w, b) and sigma alternated.
+
+    The (w, b) block is solved (to machine precision when the Newton polish applies) at each
+    sigma, so the estimate is exactly the penalized solution at the reported sigma; the
+    remaining residual is in the sigma block. For smooth priors a joint quasi-Newton run over
+    (z, log sigma) is the warm start. sigma is kept above 1e-8 of its starting value: below
+    that y is fitted exactly and there is no joint MAP (the objective -> -inf as sigma -> 0).
+    """
+    log_sigma = float(np.log(max(float(np.std(prob.model.y)), 1e-8)))
+    log_floor = log_sigma + float(np.log(1e-8))
+    zero = np.zeros(prob.nz)
+    # the tolerance is fixed at the default starting sigma, whatever the warm start
+    target = tol * max(
+        1.0,
+        prob.kkt_z(zero, prob.zero_grad(log_sigma), prob.sigma_of(log_sigma)),
+        abs(prob.sigma_grad(*prob.wb_from_z(zero), log_sigma)),
+    )
+    if init is not None and init.sigma is not None:
+        log_sigma = float(np.log(init.sigma))
+    n_iter = 0
+    if prob.prior.is_smooth:
+        res = _lbfgs(prob.full_fg_joint, np.append(z, log_sigma), target, max_iter)
+        n_iter = int(res.nit)
+        if np.all(np.isfinite(res.x)):
+            z, log_sigma = res.x[: prob.nz].copy(), max(float(res.x[prob.nz]), log_floor)
+    r = np.inf
+    for _ in range(500):
+        log_sigma = _sigma_update(prob, z, log_sigma, log_floor)
+        if log_sigma <= log_floor:
+            return _Solved(z, log_sigma, n_iter, r, target, _collapsed(prob, np.exp(log_floor)))
+        block_target = _block_target(prob, log_sigma, target)
+        z, k, r_wb = _solve_block(prob, method, z, log_sigma, block_target, max_iter)
+        n_iter += k
+        r = max(r_wb, abs(prob.sigma_grad(*prob.wb_from_z(z), log_sigma)))
+        if r <= target:
+            break
+    return _Solved(z, log_sigma, n_iter, r, target)
+
+
 def map_estimate(
     model: RegressionModel,
+    *,
     method: str = "auto",
     tol: float = 1e-10,
     max_iter: int = 20000,
-    *,
+    evaluator: str = "auto",
     warn: bool = True,
     init: MapEstimate | None = None,
 ) -> MapEstimate:
@@ -369,6 +474,10 @@ def map_estimate(
         Relative KKT tolerance.
     max_iter : int, default 20000
         Iterations of the inner solver (per sigma update when sigma is estimated).
+    evaluator : {"auto", "graph", "numpy"}, default "auto"
+        What evaluates the smooth part: the model's compiled PyTensor graph, or numpy (nothing
+        compiled); "auto" takes numpy for ``n * p <= NUMPY_EVALUATOR_MAX_SIZE`` (50 000). Both
+        give the same objective (:mod:`bayesreg.solvers._problem`).
     warn : bool, default True
         Issue a :class:`ConvergenceWarning` when the tolerance is not reached.
     init : MapEstimate, optional
@@ -382,89 +491,45 @@ def map_estimate(
 
     Raises
     ------
+    MapUndefinedError
+        A prior without a MAP (a density unbounded at 0, such as the horseshoe).
     ValueError
-        Unknown method, a method that does not apply, or a prior without a MAP (a density
-        unbounded at 0, such as the horseshoe).
+        Unknown method or evaluator, or a method that the model's prior or likelihood cannot
+        use (the message names the missing capability).
     """
     check_model(model, "map_estimate")
     check_choice(method, "MAP method", MAP_METHODS)
     tol = check_positive(tol, "tol", "map_estimate")
     max_iter = check_positive_int(max_iter, "max_iter", "map_estimate")
-    prior = model.prior
-    if not prior.has_map:
-        raise ValueError(
-            f"{prior!r} has no MAP estimate: its density is unbounded at w = 0 (it has a pole "
-            "there), so the posterior density grows without bound as any coefficient goes to 0 "
-            "and no maximizer exists. Sample the posterior instead (posterior mean / median)."
-        )
-    if "w" not in model.layout.names:
-        raise ValueError(f"{prior!r} does not expose w as a value variable; no MAP solver.")
+    require("map_estimate", [HAS_MAP], model.prior, model.likelihood)
     resolved = _resolve_method(model, method)
     start = time.perf_counter()
-    prob = problem_for(model)
+    prob = problem_for(model, evaluator=evaluator)
     z = _initial_z(prob) if init is None else _init_z(prob, init)
-    if not prob.sigma_estimated:
-        zero = np.zeros(prob.nz)
-        target = tol * max(1.0, prob.kkt_z(zero, prob.zero_grad(), prob.sigma_fixed))
-        z, n_iter, r = _solve_block(prob, resolved, z, None, target, max_iter)
-        log_sigma = None
-        converged = r <= target
+    if prob.sigma_estimated:
+        out = _solve_estimated_sigma(prob, resolved, z, init, tol, max_iter)
     else:
-        y = prob.model.y
-        log_sigma = float(np.log(max(float(np.std(y)), 1e-8)))
-        zero = np.zeros(prob.nz)
-        # the tolerance is fixed at the default starting sigma, whatever the warm start
-        target = tol * max(
-            1.0,
-            prob.kkt_z(zero, prob.zero_grad(log_sigma), prob.sigma_of(log_sigma)),
-            abs(prob.sigma_grad(*prob.wb_from_z(zero), log_sigma)),
-        )
-        if init is not None and init.sigma is not None:
-            log_sigma = float(np.log(init.sigma))
-        n_iter = 0
-        if prior.is_smooth:
-            # joint quasi-Newton warm start over (z, log sigma)
-            res = optimize.minimize(
-                prob.full_fg_joint,
-                np.append(z, log_sigma),
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 0.0, "gtol": target},
-            )
-            z, log_sigma, n_iter = res.x[: prob.nz].copy(), float(res.x[prob.nz]), int(res.nit)
-        converged = False
-        log_sigma = _sigma_update(prob, z, log_sigma)
-        for _ in range(500):
-            # (w, b) solved (to machine precision when the Newton polish applies) at this
-            # sigma, so the estimate is exactly the penalized solution at the reported sigma;
-            # the remaining residual is in the sigma block
-            z, k, r_wb = _solve_block(prob, resolved, z, log_sigma, 1e-3 * target, max_iter)
-            n_iter += k
-            r = max(r_wb, abs(prob.sigma_grad(*prob.wb_from_z(z), log_sigma)))
-            if r <= target:
-                converged = True
-                break
-            log_sigma = _sigma_update(prob, z, log_sigma)
-    w, b = prob.wb_from_z(z)
-    optimality = prob.kkt_original(w, b, log_sigma)
-    objective = prob.objective(w, b, log_sigma)
+        out = _solve_known_sigma(prob, resolved, z, tol, max_iter)
+    z, log_sigma, r = out.z, out.log_sigma, out.residual
+    converged = out.failure is None and bool(r <= out.target)
     if not converged and warn:
-        warnings.warn(
+        message = out.failure or (
             f"map_estimate(method={resolved!r}) did not converge: KKT residual {r:.3g} > "
-            f"tolerance {target:.3g} after {n_iter} iterations (max_iter={max_iter}). The "
-            "estimate may be inaccurate; raise max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=2,
+            f"tolerance {out.target:.3g} after {out.n_iter} iterations (max_iter={max_iter}). "
+            "The estimate may be inaccurate; raise max_iter or tol."
         )
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    w, b = prob.wb_from_z(z)
     return MapEstimate(
         coef=w,
         intercept=b,
         sigma=prob.sigma_of(log_sigma) if prob.sigma_estimated else None,
         method=resolved,
-        n_iter=int(n_iter),
-        converged=bool(converged),
-        optimality=float(optimality),
-        objective=float(objective),
+        n_iter=int(out.n_iter),
+        converged=converged,
+        optimality=float(prob.kkt_original(w, b, log_sigma)),
+        objective=float(prob.objective(w, b, log_sigma)),
         tol=tol,
         seconds=time.perf_counter() - start,
+        evaluator=prob.evaluator.kind,
     )

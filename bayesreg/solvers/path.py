@@ -5,9 +5,9 @@ strength, e.g. scikit-learn's ``alpha = sigma^2 / (n s_k)`` for a Laplace prior)
 by :func:`bayesreg.solvers.map_estimate`. The scales are visited from the strongest penalty
 (smallest scale) to the weakest, each solve starting from the previous solution: neighbouring
 solutions share most of their support, so the working-set solver often finishes in one exact
-sign-pattern solve. The model's compiled graph is reused throughout (``set_prior_scale``
-changes a shared variable), every point carries its own KKT certificate, and the model's
-original prior scale is restored on return (also when a solve raises).
+sign-pattern solve. Each point is solved on ``model.with_prior_scale(s_k)``, a copy that shares
+the model's compiled graph and the solvers' cached data (only a shared variable changes), so
+the caller's model is never modified; every point carries its own KKT certificate.
 """
 
 from __future__ import annotations
@@ -16,19 +16,23 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from bayesreg._results import Result
 from bayesreg._validation import check_finite_array
 from bayesreg.model import RegressionModel, check_model
 from bayesreg.solvers.map import ConvergenceWarning, MapEstimate, map_estimate
+
+if TYPE_CHECKING:  # pandas loads when a table is asked for
+    import pandas as pd
 
 __all__ = ["MapPath", "map_path"]
 
 
 @dataclass(frozen=True)
-class MapPath:
+class MapPath(Result):
     """MAP estimates at several prior scales (in the order the scales were given).
 
     Attributes
@@ -70,8 +74,13 @@ class MapPath:
         """Number of non-zero coefficients at each scale, shape (k,)."""
         return np.count_nonzero(self.coefs, axis=1)
 
+    def _extra_dict(self) -> dict[str, np.ndarray]:
+        return {"n_nonzero": self.n_nonzero}
+
     def to_dataframe(self) -> pd.DataFrame:
         """Long format: one row per (scale, feature) with the coefficient."""
+        import pandas as pd
+
         k, p = self.coefs.shape
         return pd.DataFrame(
             {
@@ -89,6 +98,7 @@ def map_path(
     method: str = "auto",
     tol: float = 1e-10,
     max_iter: int = 20000,
+    evaluator: str = "auto",
     warn: bool = True,
 ) -> MapPath:
     """MAP estimates of ``model`` at each prior scale, warm-started along the path.
@@ -102,10 +112,10 @@ def map_path(
     Parameters
     ----------
     model : RegressionModel
-        Its prior scale is changed during the path and restored afterwards.
+        Not modified: each scale is solved on ``model.with_prior_scale(s)``.
     scales : array-like of shape (k,)
         Positive, finite prior scales, in any order (results keep that order).
-    method, tol, max_iter
+    method, tol, max_iter, evaluator
         As in :func:`map_estimate`.
     warn : bool, default True
         One :class:`ConvergenceWarning` listing the scales whose solve did not converge.
@@ -122,18 +132,21 @@ def map_path(
             f"Got {s[s <= 0.0][0]!r} instead."
         )
     start = time.perf_counter()
-    original = model.prior_scale
     k = s.size
     estimates: list[MapEstimate | None] = [None] * k
-    try:
-        prev: MapEstimate | None = None
-        # strongest penalty first (stable sort: ties keep their order)
-        for i in np.argsort(s, kind="stable"):
-            model.set_prior_scale(float(s[i]))
-            prev = map_estimate(model, method, tol, max_iter, warn=False, init=prev)
-            estimates[i] = prev
-    finally:
-        model.set_prior_scale(original)
+    prev: MapEstimate | None = None
+    # strongest penalty first (stable sort: ties keep their order)
+    for i in np.argsort(s, kind="stable"):
+        prev = map_estimate(
+            model.with_prior_scale(float(s[i])),
+            method=method,
+            tol=tol,
+            max_iter=max_iter,
+            evaluator=evaluator,
+            warn=False,
+            init=prev,
+        )
+        estimates[i] = prev
     ests: list[MapEstimate] = [e for e in estimates if e is not None]
     converged = np.array([e.converged for e in ests], dtype=bool)
     if warn and not converged.all():

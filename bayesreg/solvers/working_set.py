@@ -24,33 +24,32 @@ O(|W|^2) instead of O(n p):
   their support.
 
 Products with ``Z'Z`` go through a :class:`GramCache` (columns kept across a path when that
-pays). When numba is importable (it ships with pytensor), the inner solver first runs cyclic
-coordinate descent on ``H`` compiled by numba (:data:`_cd_gram`, cached on disk), solving each
-working set to ``tol``, and the final point gets one exact solve with its sign pattern
-(:func:`_sign_polish`); FISTA and the active-set steps remain the fallback, and the whole
-solver in numpy alone when numba is missing (a Python loop over features would be too slow).
+pays). The inner solver first runs cyclic coordinate descent on ``H`` compiled by numba (a
+dependency: :data:`_cd_gram`, cached on disk), solving each working set to ``tol``, and the
+final point gets one exact solve with its sign pattern (:func:`_sign_polish`); FISTA and the
+active-set steps remain the fallback when coordinate descent does not finish.
 
 These functions only see numpy arrays; :func:`bayesreg.solvers.map_estimate` re-checks the
-final point with the gradient from the model's compiled PyTensor graph and falls back to full
+final point with the gradient from the MAP problem's evaluator and falls back to full
 proximal gradient if that certificate fails.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 from scipy.linalg import lapack
 
-try:  # numba ships with pytensor; without it the pure-numpy inner solver below is used
-    from numba import njit
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    njit = None
+from bayesreg._results import Result
 
 __all__ = ["GramCache", "WorkingSetResult", "gram_lasso", "kkt_l1", "working_set_lasso"]
 
 
-class WorkingSetResult(NamedTuple):
+@dataclass(frozen=True)
+class WorkingSetResult(Result):
     """Output of :func:`working_set_lasso`.
 
     Attributes
@@ -226,7 +225,8 @@ def _cd_gram_py(
     at most ``tol`` the gradient is recomputed from scratch (no drift from the updates) and the
     check repeated before stopping. Coordinates with ``H_jj <= 0`` (an all-zero column) are
     skipped: their optimum is 0 unless ``|q_j| > lam_j``, which the KKT check then reports.
-    Returns (epochs, converged). Compiled with numba when available (:data:`_cd_gram`).
+    Returns (epochs, converged). Compiled with numba as :data:`_cd_gram`; this Python twin is
+    what the tests compare it with.
     """
     k = x.shape[0]
     g = np.empty(k)
@@ -276,8 +276,8 @@ def _cd_gram_py(
     return max_epochs, False
 
 
-#: the compiled kernel (cached on disk, so the JIT cost is paid once per machine), or None
-_cd_gram = None if njit is None else njit(cache=True, nogil=True)(_cd_gram_py)
+#: the compiled kernel (cached on disk, so the JIT cost is paid once per machine)
+_cd_gram = njit(cache=True, nogil=True)(_cd_gram_py)
 
 #: coordinate-descent epochs tried before handing over to FISTA / active-set steps
 CD_EPOCHS = 200
@@ -326,7 +326,7 @@ def gram_lasso(
     """
     x = np.array(v0, dtype=np.float64, copy=True)
     n_cd = 0
-    if _cd_gram is not None and x.size:
+    if x.size:
         # compiled cyclic coordinate descent: an epoch is O(k^2) with no Python overhead, and
         # on a working set it usually converges in a few dozen epochs; if not, its point warm
         # starts the exact active-set steps / FISTA below
@@ -341,8 +341,7 @@ def gram_lasso(
         )
         if ok:
             return x, n_cd, True
-    Hx = H @ x
-    if float(np.max(kkt_l1(x, Hx - q, lam), initial=0.0)) <= tol:
+    if float(np.max(kkt_l1(x, H @ x - q, lam), initial=0.0)) <= tol:
         return x, n_cd, True
     n_as = n_cd
     if np.any(x):
@@ -350,7 +349,22 @@ def gram_lasso(
         x, n_as, ok = _active_set(_Dense(H, q), lam, x, tol, max_steps=polish_steps)
         if ok:
             return x, n_as, True
-        Hx = H @ x
+    return _fista_gram(H, q, lam, x, tol, max_iter, polish_steps, n_as)
+
+
+def _fista_gram(
+    H: np.ndarray,
+    q: np.ndarray,
+    lam: np.ndarray,
+    x: np.ndarray,
+    tol: float,
+    max_iter: int,
+    polish_steps: int,
+    n_as: int,
+) -> tuple[np.ndarray, int, bool]:
+    """FISTA with restart and backtracking on the quadratic of :func:`gram_lasso`, handing over
+    to exact active-set steps whenever the support has been stable for a while."""
+    Hx = H @ x
     L = max(_power_eig(H), 1e-300)
     x_prev, Hx_prev, t = x, Hx, 1.0
     support: np.ndarray | None = None
@@ -528,7 +542,7 @@ def working_set_lasso(
         g = gram.gram_times(u) - gram.Zty + mu * u
         viol = kkt_l1(u, g, lam)
         worst = float(np.max(viol, initial=0.0))
-        if worst <= tol and _cd_gram is not None:
+        if worst <= tol:
             # coordinate descent stops at a tol-accurate point; one exact solve with its sign
             # pattern lands on the minimizer to rounding (as the active-set steps do)
             u, worst = _sign_polish(gram, mu, lam, u, worst)
@@ -543,14 +557,9 @@ def working_set_lasso(
             W = np.arange(p)
         H = gram.block(W)
         H[np.diag_indices_from(H)] += mu[W]
-        # solving far below the current outer violation on a set that may still grow wastes
-        # iterations (skglm uses the same 0.3 factor) with the numpy inner solver; compiled
-        # coordinate descent is cheap enough to solve each working set to ``tol``, which saves
-        # outer rounds (each a product with Z'Z and a new Gram block)
-        inner_tol = tol if _cd_gram is not None else max(tol, 0.3 * worst)
-        v, it, _ = gram_lasso(
-            H, gram.Zty[W], lam[W], u[W], inner_tol, max_iter - total, polish_steps
-        )
+        # compiled coordinate descent is cheap enough to solve each working set to ``tol``,
+        # which saves outer rounds (each a product with Z'Z and a new Gram block)
+        v, it, _ = gram_lasso(H, gram.Zty[W], lam[W], u[W], tol, max_iter - total, polish_steps)
         total += max(it, 1)
         u = np.zeros(p)
         u[W] = v
