@@ -29,7 +29,7 @@ def plot_early_stopping_vs_ridge(
     X: object,
     y: object,
     lr: float,
-    max_steps: int = 1000,
+    max_iter: int = 1000,
     axes: Any = None,
     *,
     n_points: int = 60,
@@ -48,8 +48,8 @@ def plot_early_stopping_vs_ridge(
     y : array-like of shape (n,)
     lr : float
         Step size, below 2 / d_max^2.
-    max_steps : int, default 1000
-        Largest t shown; t runs over ``n_points`` log-spaced integers in [1, max_steps].
+    max_iter : int, default 1000
+        Largest t shown; t runs over ``n_points`` log-spaced integers in [1, max_iter].
     axes : sequence of two matplotlib Axes, optional
         Default: a new 1 x 2 figure.
     n_points : int, default 60
@@ -63,9 +63,9 @@ def plot_early_stopping_vs_ridge(
     import matplotlib.pyplot as plt
 
     X, y = check_X_y(X, y)
-    max_steps = check_positive_int(max_steps, "max_steps", "plot_early_stopping_vs_ridge")
+    max_iter = check_positive_int(max_iter, "max_iter", "plot_early_stopping_vs_ridge")
     n_points = check_positive_int(n_points, "n_points", "plot_early_stopping_vs_ridge")
-    steps = np.unique(np.geomspace(1, max_steps, n_points).astype(int))
+    steps = np.unique(np.geomspace(1, max_iter, n_points).astype(int))
     gd, _ = early_stopping_path(X, y, lr, steps)
     lams = np.array([early_stopping_ridge_lambda(lr, int(t)) for t in steps])
     ridge, _ = ridge_path(X, y, lams)

@@ -214,7 +214,7 @@ class _Context:
     l1: bool
     factor: float
     tol: float
-    max_steps: int
+    max_iter: int
     demo_steps: int
 
     def evaluate(self, w: np.ndarray, b: float, log_sigma: Any = "map") -> tuple[float, float]:
@@ -271,7 +271,7 @@ def _closed_form(ctx: _Context) -> VerificationRow:
     t0 = time.perf_counter()
     m = ctx.model
     alpha = prior_to_penalty(m.prior, "sklearn_ridge", sigma=ctx.sigma) * ctx.factor
-    w, b = ridge_closed_form(m.X, m.y, alpha, m.fit_intercept)
+    w, b = ridge_closed_form(m.X, m.y, alpha, fit_intercept=m.fit_intercept)
     return ctx.row(
         "closed form (ridge)", w, b, expected=True, tolerance=_TOL_CLOSED,
         seconds=time.perf_counter() - t0,
@@ -380,16 +380,16 @@ def _descent(method: str) -> Callable[[_Context], VerificationRow]:
     """The row of ``gradient_descent(model, method)`` at the MAP's sigma."""
 
     def run(ctx: _Context) -> VerificationRow:
-        steps = ctx.demo_steps if method in ("subgradient", "adamw") else ctx.max_steps
+        steps = ctx.demo_steps if method in ("subgradient", "adamw") else ctx.max_iter
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = gradient_descent(
-                ctx.model, method, max_steps=steps, tol=ctx.tol, sigma=ctx.sigma, warn=False
+                ctx.model, method=method, max_iter=steps, tol=ctx.tol, sigma=ctx.sigma, warn=False
             )
         return ctx.row(
             f"GD {method}", res.coef, res.intercept, expected=res.matches_map_expected,
             tolerance=_TOL_GD, seconds=res.seconds, converged=res.converged,
-            note=f"{res.n_steps} steps, lr={res.learning_rate:.3g}, converged={res.converged}; "
+            note=f"{res.n_iter} steps, lr={res.learning_rate:.3g}, converged={res.converged}; "
             + res.note,
         )  # fmt: skip
 
@@ -426,7 +426,7 @@ _ROW_KINDS: tuple[RowKind, ...] = (
 VERIFY_ROWS = tuple(kind.key for kind in _ROW_KINDS)
 
 
-def _context(model, tol, conversion_factor, max_steps, demo_steps) -> _Context:
+def _context(model, tol, conversion_factor, max_iter, demo_steps) -> _Context:
     """Solve the reference MAP and fix the sigma every conversion uses (the MAP's)."""
     ref = map_estimate(model, tol=tol)
     lik = model.likelihood
@@ -436,7 +436,7 @@ def _context(model, tol, conversion_factor, max_steps, demo_steps) -> _Context:
         model=model, ref=ref, sigma=float(sigma),
         log_sigma=None if ref.sigma is None else float(np.log(ref.sigma)),
         l1=coefs is not None and coefs[0] > 0, factor=conversion_factor, tol=tol,
-        max_steps=max_steps, demo_steps=demo_steps,
+        max_iter=max_iter, demo_steps=demo_steps,
     )  # fmt: skip
 
 
@@ -447,7 +447,7 @@ def verify(
     include_find_map: bool = True,
     conversion_factor: float = 1.0,
     tol: float = 1e-10,
-    max_steps: int = 50000,
+    max_iter: int = 50000,
     demo_steps: int = 3000,
     tamper: Callable[[VerificationRow], VerificationRow] | None = None,
 ) -> VerificationReport:
@@ -466,7 +466,7 @@ def verify(
         conversion (the report then fails: the check can fail).
     tol : float, default 1e-10
         Relative KKT tolerance for the MAP and the gradient methods.
-    max_steps : int, default 50000
+    max_iter : int, default 50000
         Step budget of the gradient methods that should converge.
     demo_steps : int, default 3000
         Step budget of the methods not expected to reach the MAP (subgradient, AdamW): they
@@ -485,7 +485,7 @@ def verify(
         check_choice(r, "verification row", VERIFY_ROWS)
     if not include_find_map and "find_map" in selected:
         selected.remove("find_map")
-    ctx = _context(model, tol, conversion_factor, max_steps, demo_steps)
+    ctx = _context(model, tol, conversion_factor, max_iter, demo_steps)
     ref = ctx.ref
     out = [
         ctx.row(

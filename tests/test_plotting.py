@@ -222,7 +222,7 @@ def test_plot_descent_trajectories_on_real_runs():
     X, y = _problem((2.0, 0.3), corr=0.6)
     model = RegressionModel(X, y, Laplace(0.05), GaussianLikelihood(sigma=1.0))
     runs = {
-        m: gradient_descent(model, method=m, max_steps=300, record_every=1)
+        m: gradient_descent(model, method=m, max_iter=300, record_every=1)
         for m in ("ista", "subgradient")
     }
     w1, w2 = np.linspace(-0.5, 3, 60), np.linspace(-1.5, 2, 50)

@@ -125,7 +125,7 @@ def test_dropout_sgd_converges_to_the_dropout_prior_map():
     assert abs(fit.intercept - intercept) <= Z_TOL * fit.intercept_se
     ols = dropout_map(X, y, 0.0)[0]
     assert np.max(np.abs(ols - coef) / fit.coef_se) > 30
-    assert fit.to_dict()["n_steps"] == 2000 * 4
+    assert fit.to_dict()["n_iter"] == 2000 * 4
 
 
 def test_dropout_sgd_standard_error_is_calibrated():
@@ -276,14 +276,14 @@ def test_early_stopping_iterate_equals_the_package_gradient_descent():
     model = RegressionModel(X, y, Gaussian(1e8), GaussianLikelihood(1.0))
     res = gradient_descent(
         model,
-        "weight_decay",
+        method="weight_decay",
         learning_rate=lr,
-        max_steps=50,
+        max_iter=50,
         tol=1e-300,
         record_every=1,
         warn=False,
     )
-    assert res.n_steps == 50
+    assert res.n_iter == 50
     coefs, intercepts = early_stopping_path(X, y, lr, res.trajectory_steps)
     scale = np.max(np.abs(coefs[-1]))
     assert np.max(np.abs(res.trajectory - coefs)) <= 1e-10 * scale
@@ -377,7 +377,7 @@ def test_plot_early_stopping_vs_ridge():
 
     X, y = _linear(13, n=30, p=3)
     lr = 0.5 / np.linalg.norm(X - X.mean(0), ord=2) ** 2
-    axes = plot_early_stopping_vs_ridge(X, y, lr, max_steps=200, n_points=20)
+    axes = plot_early_stopping_vs_ridge(X, y, lr, max_iter=200, n_points=20)
     assert len(axes) == 2 and all(len(ax.lines) == 3 for ax in axes)
     gd_last = [line.get_ydata()[-1] for line in axes[0].lines]
     ridge_last = [line.get_ydata()[-1] for line in axes[1].lines]

@@ -146,7 +146,7 @@ def test_a_method_stopped_at_its_budget_is_inconclusive_not_a_failure(diabetes):
     from bayesreg import GaussianLikelihood, Laplace, RegressionModel, verify
 
     model = RegressionModel(diabetes.X, diabetes.y, Laplace(5.0), GaussianLikelihood(50.0))
-    report = verify(model, rows=["map_alt", "ista"], include_find_map=False, max_steps=5)
+    report = verify(model, rows=["map_alt", "ista"], include_find_map=False, max_iter=5)
     ista = next(r for r in report.rows if r.method == "GD ista")
     assert not ista.converged and not ista.agrees
     assert ista.status == "inconclusive" and ista.passed
@@ -156,6 +156,6 @@ def test_a_method_stopped_at_its_budget_is_inconclusive_not_a_failure(diabetes):
     def converged_but_off(row):
         return dataclasses.replace(row, converged=True) if row.method == "GD ista" else row
 
-    bad = verify(model, rows=["map_alt", "ista"], include_find_map=False, max_steps=5,
+    bad = verify(model, rows=["map_alt", "ista"], include_find_map=False, max_iter=5,
                  tamper=converged_but_off)  # fmt: skip
     assert not bad.passed and [r.method for r in bad.failures] == ["GD ista"]

@@ -280,7 +280,7 @@ class DropoutTraining(Result):
         row-sampling part of S over an epoch, which the i.i.d. formula still counts (the
         mask noise is counted exactly).
     intercept_se : float
-    n_steps : int
+    n_iter : int
     learning_rate : float
         Initial step; step k is ``learning_rate / (1 + k / decay)^0.6``, decay = a tenth of
         the total number of steps.
@@ -290,7 +290,7 @@ class DropoutTraining(Result):
     intercept: float
     coef_se: np.ndarray
     intercept_se: float
-    n_steps: int
+    n_iter: int
     learning_rate: float
 
 
