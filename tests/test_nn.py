@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
@@ -338,6 +339,7 @@ def test_nuts_band_beside_map_and_mc_dropout(toy):
     sd = eta.reshape(-1, x.shape[0]).std(axis=0)
     inside = np.abs(x[:, 0]) < 1.5
     assert sd[~inside].mean() > 1.5 * sd[inside].mean()  # uncertainty grows away from the data
+    print(summary, sd[~inside].mean() / sd[inside].mean())  # the measured numbers (pytest -s)
     th_map = map_mlp(m, random_seed=0).theta
     th_do = train_dropout(m, 0.2, random_seed=0, steps=2000)
     ax = plot_predictive_bands(
@@ -349,5 +351,6 @@ def test_nuts_band_beside_map_and_mc_dropout(toy):
         },
         X_train=X,
         y_train=y,
+        ax=plt.figure().gca(),
     )
     assert len(ax.get_legend().get_texts()) == 4
