@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from scipy import linalg
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # PyMC and PyTensor load when the first model graph is built,
     import pymc as pm
     import pytensor.tensor as pt
 
-__all__ = ["LOGP_TERMS", "ParamLayout", "RegressionModel", "check_model"]
+__all__ = ["LOGP_TERMS", "CompiledModel", "ParamLayout", "RegressionModel", "check_model"]
 
 #: the names of the log-posterior's terms, see :meth:`RegressionModel.logp_dlogp_function`
 LOGP_TERMS = ("data", "prior", "other")
@@ -98,77 +98,17 @@ class _Structure:
         self.synced_scale: float | None = None
 
 
-class RegressionModel:
-    """A Bayesian linear (or logistic) regression: prior = penalty, likelihood = loss.
+class CompiledModel:
+    """What every bayesreg model with a PyMC graph shares: the lazily built structure (graph,
+    shared variables, compiled functions), the one place its prior scale lives (``prior``,
+    written into every registered shared variable by :meth:`sync`), ``with_prior_scale``
+    copies that share every compiled function, pickling, and the compiled log posterior of
+    any subset of its terms.
 
-    Parameters
-    ----------
-    X : array-like of shape (n, p)
-        Design matrix; a pandas DataFrame keeps its column names as feature names.
-    y : array-like of shape (n,)
-        Target (0/1 labels for ``BernoulliLikelihood``).
-    prior : Prior
-        Prior on the p weights (``Gaussian`` = L2, ``Laplace`` = L1, ...).
-    likelihood : Likelihood, default ``GaussianLikelihood()`` (sigma estimated)
-        The data-fit loss.
-    fit_intercept : bool, default True
-        Add an unpenalized intercept (flat prior).
-    feature_names : sequence of str, optional
-        Names of the p features (default: DataFrame columns, else ``x0 .. x{p-1}``).
-
-    Notes
-    -----
-    The negative log posterior, for a Gaussian likelihood, is
-    ``SSE / (2 sigma^2) + penalty(w) + const`` with ``SSE = ||y - X w - b||^2``; for a
-    Bernoulli likelihood the cross-entropy replaces ``SSE / (2 sigma^2)``.
-    Inputs are copied: the caller's arrays are never modified.
+    A subclass sets ``prior``, ``likelihood`` and ``_structure = _Structure()`` in its
+    ``__init__`` and implements ``_build()``, which fills the structure (``pymc_model``,
+    ``term_rvs``, ``layout``) and registers its ``prior_scale`` shared variable.
     """
-
-    def __init__(
-        self,
-        X: object,
-        y: object,
-        prior: Prior,
-        likelihood: Likelihood | None = None,
-        fit_intercept: bool = True,
-        feature_names: Sequence[str] | None = None,
-    ) -> None:
-        if not isinstance(prior, Prior):
-            raise TypeError(
-                f"The 'prior' parameter of RegressionModel must be a bayesreg Prior "
-                f"(Gaussian, Laplace, ...). Got {prior!r} instead."
-            )
-        likelihood = GaussianLikelihood() if likelihood is None else likelihood
-        if not isinstance(likelihood, Likelihood):
-            raise TypeError(
-                f"The 'likelihood' parameter of RegressionModel must be a bayesreg Likelihood "
-                f"(GaussianLikelihood, BernoulliLikelihood). Got {likelihood!r} instead."
-            )
-        names = feature_names_of(X) if feature_names is None else [str(f) for f in feature_names]
-        X_arr, y_arr = check_X_y(X, y)
-        y_arr = likelihood.check_y(y_arr)
-        n, p = X_arr.shape
-        if names is None:
-            names = [f"x{j}" for j in range(p)]
-        if len(names) != p:
-            raise ValueError(f"feature_names has {len(names)} names but X has {p} columns.")
-        if len(set(names)) != p:
-            raise ValueError(f"feature_names must be unique; got {names}.")
-        if prior.scale_by_sigma and not likelihood.has_sigma:
-            raise ValueError(
-                f"{prior!r} has scale_by_sigma=True, which needs a GaussianLikelihood or another "
-                f"likelihood with a noise scale sigma (Likelihood.has_sigma); got {likelihood!r}."
-            )
-        X_arr.setflags(write=False)
-        y_arr.setflags(write=False)
-        self.X = X_arr
-        self.y = y_arr
-        self.prior = prior
-        self.likelihood = likelihood
-        self.fit_intercept = bool(fit_intercept)
-        self.feature_names = list(names)
-        self.n, self.p = n, p
-        self._structure = _Structure()
 
     # -- the shared structure (built lazily) -------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -235,44 +175,6 @@ class RegressionModel:
                 var.set_value(np.asarray(scale, dtype=var.dtype))
             st.synced_scale = scale
 
-    # -- construction ----------------------------------------------------------------------
-    def _build(self) -> None:
-        # the first graph of the process links PyTensor's BLAS before anything compiles
-        configure_blas()
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        lik = self.likelihood
-        coords = {"feature": self.feature_names, "obs": np.arange(self.n)}
-        with pm.Model(coords=coords) as m:
-            X = pm.Data("X", self.X, dims=("obs", "feature"))
-            y_obs_data = self.y.astype(lik.observed_dtype)
-            y = pm.Data("y", y_obs_data, dims="obs")
-            scale = pm.Data("prior_scale", self.prior.scale)
-            sigma = None
-            other_rvs = []
-            if lik.estimates_sigma:
-                sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(self.y))
-                other_rvs.append(sigma)
-            elif lik.has_sigma:
-                sigma = pm.Data("noise_sigma", lik.fixed_sigma)
-            eta = 0.0
-            if self.fit_intercept:
-                intercept = pm.Flat("intercept")
-                other_rvs.append(intercept)
-                eta = intercept
-            before = set(m.free_RVs)
-            w = self.prior.to_pymc("w", scale, sigma, dims="feature")
-            prior_rvs = [rv for rv in m.free_RVs if rv not in before]
-            eta = pt.dot(X, w) + eta
-            lik.to_pymc("y_obs", eta, y, sigma, dims="obs")
-        st = self._structure
-        st.pymc_model = m
-        st.term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
-        st.layout = ParamLayout.of(m)
-        st.scale_vars.append(scale)
-        st.synced_scale = float(self.prior.scale)
-
     # -- hyperparameters -------------------------------------------------------------------
     @property
     def prior_scale(self) -> float:
@@ -290,7 +192,7 @@ class RegressionModel:
         self.prior = self.prior.with_scale(value)
         self.sync()
 
-    def with_prior_scale(self, value: float) -> RegressionModel:
+    def with_prior_scale(self, value: float) -> Self:
         """A model equal to this one but for the prior scale, sharing every compiled function.
 
         No rebuild and no recompilation; this model is not changed.
@@ -306,12 +208,6 @@ class RegressionModel:
     def sigma_known(self) -> float | None:
         """The known noise sd, or None when sigma is estimated (or not applicable)."""
         return self.likelihood.fixed_sigma
-
-    # -- compiled functions ----------------------------------------------------------------
-    def initial_point(self) -> np.ndarray:
-        """PyMC's initial point as a flat theta (zeros for w and intercept)."""
-        ip = self.pymc_model.initial_point()
-        return self.layout.pack(ip)
 
     def _synced(self, key: Hashable) -> Callable:
         """The shared function ``key`` bound to this model: it runs at this model's prior
@@ -393,6 +289,123 @@ class RegressionModel:
             logp_only.compiled = fn
             self._functions[key] = logp_only
         return self._synced(key)
+
+
+class RegressionModel(CompiledModel):
+    """A Bayesian linear (or logistic) regression: prior = penalty, likelihood = loss.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design matrix; a pandas DataFrame keeps its column names as feature names.
+    y : array-like of shape (n,)
+        Target (0/1 labels for ``BernoulliLikelihood``).
+    prior : Prior
+        Prior on the p weights (``Gaussian`` = L2, ``Laplace`` = L1, ...).
+    likelihood : Likelihood, default ``GaussianLikelihood()`` (sigma estimated)
+        The data-fit loss.
+    fit_intercept : bool, default True
+        Add an unpenalized intercept (flat prior).
+    feature_names : sequence of str, optional
+        Names of the p features (default: DataFrame columns, else ``x0 .. x{p-1}``).
+
+    Notes
+    -----
+    The negative log posterior, for a Gaussian likelihood, is
+    ``SSE / (2 sigma^2) + penalty(w) + const`` with ``SSE = ||y - X w - b||^2``; for a
+    Bernoulli likelihood the cross-entropy replaces ``SSE / (2 sigma^2)``.
+    Inputs are copied: the caller's arrays are never modified.
+    """
+
+    def __init__(
+        self,
+        X: object,
+        y: object,
+        prior: Prior,
+        likelihood: Likelihood | None = None,
+        fit_intercept: bool = True,
+        feature_names: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(prior, Prior):
+            raise TypeError(
+                f"The 'prior' parameter of RegressionModel must be a bayesreg Prior "
+                f"(Gaussian, Laplace, ...). Got {prior!r} instead."
+            )
+        likelihood = GaussianLikelihood() if likelihood is None else likelihood
+        if not isinstance(likelihood, Likelihood):
+            raise TypeError(
+                f"The 'likelihood' parameter of RegressionModel must be a bayesreg Likelihood "
+                f"(GaussianLikelihood, BernoulliLikelihood). Got {likelihood!r} instead."
+            )
+        names = feature_names_of(X) if feature_names is None else [str(f) for f in feature_names]
+        X_arr, y_arr = check_X_y(X, y)
+        y_arr = likelihood.check_y(y_arr)
+        n, p = X_arr.shape
+        if names is None:
+            names = [f"x{j}" for j in range(p)]
+        if len(names) != p:
+            raise ValueError(f"feature_names has {len(names)} names but X has {p} columns.")
+        if len(set(names)) != p:
+            raise ValueError(f"feature_names must be unique; got {names}.")
+        if prior.scale_by_sigma and not likelihood.has_sigma:
+            raise ValueError(
+                f"{prior!r} has scale_by_sigma=True, which needs a GaussianLikelihood or another "
+                f"likelihood with a noise scale sigma (Likelihood.has_sigma); got {likelihood!r}."
+            )
+        X_arr.setflags(write=False)
+        y_arr.setflags(write=False)
+        self.X = X_arr
+        self.y = y_arr
+        self.prior = prior
+        self.likelihood = likelihood
+        self.fit_intercept = bool(fit_intercept)
+        self.feature_names = list(names)
+        self.n, self.p = n, p
+        self._structure = _Structure()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        # the first graph of the process links PyTensor's BLAS before anything compiles
+        configure_blas()
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        lik = self.likelihood
+        coords = {"feature": self.feature_names, "obs": np.arange(self.n)}
+        with pm.Model(coords=coords) as m:
+            X = pm.Data("X", self.X, dims=("obs", "feature"))
+            y_obs_data = self.y.astype(lik.observed_dtype)
+            y = pm.Data("y", y_obs_data, dims="obs")
+            scale = pm.Data("prior_scale", self.prior.scale)
+            sigma = None
+            other_rvs = []
+            if lik.estimates_sigma:
+                sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(self.y))
+                other_rvs.append(sigma)
+            elif lik.has_sigma:
+                sigma = pm.Data("noise_sigma", lik.fixed_sigma)
+            eta = 0.0
+            if self.fit_intercept:
+                intercept = pm.Flat("intercept")
+                other_rvs.append(intercept)
+                eta = intercept
+            before = set(m.free_RVs)
+            w = self.prior.to_pymc("w", scale, sigma, dims="feature")
+            prior_rvs = [rv for rv in m.free_RVs if rv not in before]
+            eta = pt.dot(X, w) + eta
+            lik.to_pymc("y_obs", eta, y, sigma, dims="obs")
+        st = self._structure
+        st.pymc_model = m
+        st.term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
+        st.layout = ParamLayout.of(m)
+        st.scale_vars.append(scale)
+        st.synced_scale = float(self.prior.scale)
+
+    # -- compiled functions ----------------------------------------------------------------
+    def initial_point(self) -> np.ndarray:
+        """PyMC's initial point as a flat theta (zeros for w and intercept)."""
+        ip = self.pymc_model.initial_point()
+        return self.layout.pack(ip)
 
     # -- the sampling graph: the same log posterior, written for speed ---------------------
     def _sufficient_statistics(self) -> dict[str, np.ndarray]:

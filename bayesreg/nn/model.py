@@ -25,9 +25,9 @@ output bias absorbs; the likelihood stays bounded away from 0 along that ray), s
 needs ``bias_scale`` (a wide Gaussian, e.g. 10 for standardized data).
 
 The compiled-function machinery (shared ``prior_scale`` data, ``sync``, ``cache``,
-``with_prior_scale``, ``logp_dlogp_function``, pickling) is :class:`~bayesreg.model.
-RegressionModel`'s own code, borrowed method by method (not copied, not subclassed: an
-``MLPModel`` is not a linear model and must not pass ``check_model``).
+``with_prior_scale``, ``logp_dlogp_function``, pickling) is the one of every bayesreg model,
+:class:`~bayesreg.model.CompiledModel`. An ``MLPModel`` is not a ``RegressionModel`` (not a
+linear model), so the linear-model functions (``check_model``) refuse it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from bayesreg._validation import (
     feature_names_of,
 )
 from bayesreg.likelihoods import GaussianLikelihood, Likelihood
-from bayesreg.model import ParamLayout, RegressionModel, _Structure
+from bayesreg.model import CompiledModel, ParamLayout, _Structure
 from bayesreg.priors import Gaussian, Prior
 
 __all__ = ["ACTIVATIONS", "MLPModel", "check_mlp", "mlp_forward"]
@@ -99,37 +99,7 @@ def mlp_forward(
     return a[:, 0]
 
 
-def _borrow(*names: str):
-    """Class decorator: take ``names`` from RegressionModel (the one implementation)."""
-
-    def deco(cls):
-        for name in names:
-            setattr(cls, name, RegressionModel.__dict__[name])
-        return cls
-
-    return deco
-
-
-@_borrow(
-    "__getstate__",
-    "__setstate__",
-    "pymc_model",
-    "layout",
-    "_term_rvs",
-    "_functions",
-    "cache",
-    "register_prior_scale",
-    "sync",
-    "prior_scale",
-    "set_prior_scale",
-    "with_prior_scale",
-    "sigma_known",
-    "_synced",
-    "_theta_graph",
-    "logp_dlogp_function",
-    "logp_function",
-)
-class MLPModel:
+class MLPModel(CompiledModel):
     """A Bayesian multilayer perceptron: prior on the weights = weight decay.
 
     Parameters
