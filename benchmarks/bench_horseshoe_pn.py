@@ -10,8 +10,11 @@ global scale tau and of sigma, ESS/s of tau, max R-hat (over w, tau, sigma), pea
 Targets (issue 15): n=200, p=2000 under 60 s with bulk ESS >= 400 for every coefficient and
 for tau and sigma, R-hat <= 1.01; ``--n 500 --p 10000`` under 10 min and 4 GB.
 
-Measured (2-core machine shared with three other jobs, 2 worker processes, 2026-12-02):
-see the module docstring of bayesreg/horseshoe_gibbs.py and the report of this branch.
+Measured (2-core machine shared with three other jobs at load 5-6, 2 worker processes,
+2026-12-02), default run: wall_s 352.2, min_bulk_ess_w 175.3, bulk_ess_tau 130.2,
+bulk_ess_sigma 81.0, ess_per_s_tau 0.37, max_rhat 1.0313, global_accept 0.26, peak RSS 825 MB
+-- targets not met (see bayesreg/horseshoe_gibbs.py for why). The same seed at load ~2 took
+145 s with identical draws.
 
 Usage: ``python benchmarks/bench_horseshoe_pn.py [--n 200] [--p 2000] [--draws 1000]
 [--tune 1000] [--chains 4] [--prior regularized|horseshoe] [--local-update collapsed|slice]
