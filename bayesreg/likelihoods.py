@@ -69,6 +69,9 @@ class Likelihood(ABC):
     sklearn_loss: ClassVar[str | None] = None
     #: dtype of the observed data in the PyMC graph (integers for discrete targets)
     observed_dtype: ClassVar[str] = "float64"
+    #: True when p(y | eta) depends on y - eta only (a location family): solvers may then
+    #: shift y and eta by the same constant (e.g. mean(y)) to avoid cancellation
+    location_family: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -215,6 +218,7 @@ class GaussianLikelihood(ScaleLikelihood):
 
     name = "gaussian"
     quadratic = True
+    location_family = True
     kernel = "gaussian"
     sklearn_loss = "squared_error"
 

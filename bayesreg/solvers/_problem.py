@@ -119,6 +119,9 @@ class ProblemData:
         # targets of the centred problem: with centred columns the intercept decouples (b' = ybar)
         self.y_mean = float(np.mean(y)) if self.fit_intercept else 0.0
         self.yc = y - self.y_mean
+        # the intercept coordinate is b' - offset, offset = mean(y): an offset of y (y + 1e6)
+        # then costs no digits of the intercept (its ulp would cap the reachable KKT residual)
+        self.offset = self.y_mean
         #: gradient of the smooth part at z = 0, per (evaluator, log sigma): see zero_grad
         self.zero_grads: dict[tuple[str, float | None], np.ndarray] = {}
 
@@ -183,19 +186,19 @@ class ProblemData:
                 f"The ridge normal equations are singular for alpha={alpha!r}: use alpha > 0 "
                 "or a full-rank design."
             ) from exc
-        return np.append(u, self.y_mean) if self.fit_intercept else u
+        return np.append(u, self.y_mean - self.offset) if self.fit_intercept else u
 
     # -- coordinate maps --------------------------------------------------------------------
     def wb_from_z(self, z: np.ndarray) -> tuple[np.ndarray, float]:
         w = z[: self.p] / self.scale
-        b = float(z[self.p] - self.center @ w) if self.fit_intercept else 0.0
+        b = float(z[self.p] + self.offset - self.center @ w) if self.fit_intercept else 0.0
         return w, b
 
     def z_from_wb(self, w: np.ndarray, b: float) -> np.ndarray:
         u = np.asarray(w, dtype=np.float64) * self.scale
         if not self.fit_intercept:
             return u
-        return np.append(u, float(b) + float(self.center @ w))
+        return np.append(u, float(b) + float(self.center @ w) - self.offset)
 
     def grad_z(self, g_w: np.ndarray, g_b: float) -> np.ndarray:
         """Chain rule: d/du_j = (d/dw_j - m_j d/db) / s_j, d/db' = d/db."""
@@ -288,9 +291,8 @@ class _NumpyEvaluator:
     With ``eta = Z u + b'`` and sigma = exp(l) when estimated, the negative log posterior is
     ``-lik.logpdf(eta, y, sigma) - prior.logpdf(w, sigma) + sigma^2 / (2 s^2) + log s
     + log(pi / 2) / 2`` (the last three: sigma's HalfNormal(s) prior; the flat intercept adds 0).
-    Its log-sigma derivative uses two identities that hold because sigma is a scale: for a
-    location-scale likelihood ``d/dl [-log p(y | eta, sigma)] = n + (y - eta) . dJ0/deta`` and,
-    for a ``scale_by_sigma`` prior (a scale family in its effective scale),
+    Its log-sigma derivative is the likelihood's own (``Likelihood.dlogpdf_dlogsigma``) and,
+    for a ``scale_by_sigma`` prior (a scale family in its effective scale), the identity
     ``d/dl [-log p(w; sigma)] = p - w . grad penalty(w)``.
     """
 
@@ -303,20 +305,26 @@ class _NumpyEvaluator:
         self.estimated = self.lik.estimates_sigma
         self.fixed = self.lik.fixed_sigma if self.lik.fixed_sigma is not None else 1.0
         self.s_sigma = self.lik.resolved_sigma_prior_scale(data.y) if self.estimated else 1.0
+        # a location family depends on y - eta only: evaluate it on y - c and eta - c with
+        # c = mean(y), so that an offset of y (prices, years: y + 1e6) cancels exactly instead
+        # of costing digits in every residual (issue 11)
+        self.shift = data.y_mean if (self.lik.location_family and data.fit_intercept) else 0.0
+        self.y = data.y - self.shift
 
     def _sigma(self, log_sigma: float | None) -> float:
         return float(np.exp(log_sigma)) if self.estimated else self.fixed
 
     def _eta(self, z: np.ndarray) -> np.ndarray:
+        """eta - shift (see ``__init__``): Z u + (b' - shift), b' = z[p] + offset."""
         d = self.data
         eta = d.Z @ z[: d.p]
-        return eta + z[d.p] if d.fit_intercept else eta
+        return eta + (z[d.p] + (d.offset - self.shift)) if d.fit_intercept else eta
 
     def _terms(self, z: np.ndarray, log_sigma: float | None, with_prior: bool, grad: bool):
         """(value, gradient in z, d/dlog sigma) of the smooth part (+ the prior on w)."""
         d, lik, sigma = self.data, self.lik, self._sigma(log_sigma)
-        eta = self._eta(z)
-        val = -lik.logpdf(eta, d.y, sigma)
+        eta, y = self._eta(z), self.y
+        val = -lik.logpdf(eta, y, sigma)
         if self.estimated:
             s_prior = self.s_sigma
             val += 0.5 * (sigma / s_prior) ** 2 + np.log(s_prior) + 0.5 * np.log(0.5 * np.pi)
@@ -325,13 +333,13 @@ class _NumpyEvaluator:
             val -= self.prior.logpdf(w, sigma)
         if not grad:
             return float(val), None, 0.0
-        g_eta = lik.loss_grad(eta, d.y, sigma)
+        g_eta = lik.loss_grad(eta, y, sigma)
         g = d.Z.T @ g_eta
         if d.fit_intercept:
             g = np.append(g, g_eta.sum())
         g_s = 0.0
         if self.estimated:
-            g_s = d.n + float((d.y - eta) @ g_eta) + (sigma / self.s_sigma) ** 2
+            g_s = -lik.dlogpdf_dlogsigma(eta, y, sigma) + (sigma / self.s_sigma) ** 2
         if with_prior:
             g_w = self.prior.penalty_grad(w, sigma)
             g[: d.p] += g_w / d.scale
@@ -373,7 +381,7 @@ class MapProblem:
         self.n, self.p, self.nz = data.n, data.p, data.nz
         self.fit_intercept = data.fit_intercept
         self.center, self.scale, self.Z = data.center, data.scale, data.Z
-        self.y_mean, self.yc = data.y_mean, data.yc
+        self.y_mean, self.yc, self.offset = data.y_mean, data.yc, data.offset
         lik = model.likelihood
         self.sigma_estimated = lik.estimates_sigma
         self.sigma_fixed = lik.fixed_sigma if lik.fixed_sigma is not None else 1.0

@@ -286,13 +286,15 @@ class _Descent:
         self.prob, self.sigma, self.log_sigma, self.every = prob, sigma, log_sigma, every
         self.p, self.fi = prob.p, prob.fit_intercept
         self.z_scale = np.append(prob.scale, 1.0) if self.fi else prob.scale
+        # z's intercept coordinate is b' - offset (see ProblemData)
+        self.z_shift = np.append(np.zeros(prob.p), prob.offset) if self.fi else 0.0
         self.steps: list[int] = []
         self.coefs: list[np.ndarray] = []
         self.objectives: list[float] = []
 
     def data_fg(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """Smooth part (J0 and the intercept / sigma priors) and its gradient in [w, b']."""
-        f, gz = self.prob.smooth_fg(params * self.z_scale, self.log_sigma)
+        f, gz = self.prob.smooth_fg(params * self.z_scale - self.z_shift, self.log_sigma)
         return f, gz * self.z_scale  # d/dw = s * d/du
 
     def kkt(self, params: np.ndarray, g: np.ndarray) -> float:

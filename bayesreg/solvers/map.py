@@ -178,7 +178,7 @@ def _initial_z(prob: MapProblem) -> np.ndarray:
     """u = 0 and the intercept of the null model (the likelihood's best constant predictor)."""
     z = np.zeros(prob.nz)
     if prob.fit_intercept:
-        z[prob.p] = prob.model.likelihood.null_eta(prob.model.y)
+        z[prob.p] = prob.model.likelihood.null_eta(prob.model.y) - prob.offset
     return z
 
 
@@ -308,7 +308,7 @@ def _working_set_solve(
         max_iter,
         gram=prob.data.gram_cache,
     )
-    z = np.append(res.u, prob.y_mean) if prob.fit_intercept else res.u
+    z = np.append(res.u, prob.y_mean - prob.offset) if prob.fit_intercept else res.u
     _, g = prob.smooth_fg(z, log_sigma)
     r = prob.kkt_z(z, g, sigma)
     if r <= target:
@@ -378,10 +378,19 @@ class _Solved(NamedTuple):
     failure: str | None = None
 
 
+def _null_residual(prob: MapProblem, log_sigma: float | None) -> float:
+    """The (w, b) block's KKT residual at the null model (w = 0, the best constant intercept):
+    the scale the relative tolerance refers to. Not at w = b = 0: there the intercept's
+    gradient grows with the offset of y (n ybar / sigma^2), so a tolerance relative to it
+    would stop far from the optimum for y + 1e6 (issue 11)."""
+    null = _initial_z(prob)
+    _, g = prob.smooth_fg(null, log_sigma)
+    return prob.kkt_z(null, g, prob.sigma_of(log_sigma))
+
+
 def _solve_known_sigma(prob, method, z, tol, max_iter) -> _Solved:
     """The MAP with sigma known (or absent): one (w, b) block."""
-    zero = np.zeros(prob.nz)
-    target = tol * max(1.0, prob.kkt_z(zero, prob.zero_grad(), prob.sigma_fixed))
+    target = tol * max(1.0, _null_residual(prob, None))
     z, n_iter, r = _solve_block(prob, method, z, None, target, max_iter)
     return _Solved(z, None, n_iter, r, target)
 
@@ -400,9 +409,7 @@ def _block_target(prob: MapProblem, log_sigma: float, target: float) -> float:
     below what rounding lets the block reach at this sigma (1e-14 of its KKT residual at
     zero, which grows like 1/sigma^2): far below the starting sigma a tighter target would
     only spend ``max_iter`` iterations on rounding noise."""
-    zero = np.zeros(prob.nz)
-    r0 = prob.kkt_z(zero, prob.smooth_fg(zero, log_sigma)[1], prob.sigma_of(log_sigma))
-    return max(1e-3 * target, 1e-14 * r0)
+    return max(1e-3 * target, 1e-14 * _null_residual(prob, log_sigma))
 
 
 def _solve_estimated_sigma(prob, method, z, init, tol, max_iter) -> _Solved:
@@ -416,12 +423,12 @@ def _solve_estimated_sigma(prob, method, z, init, tol, max_iter) -> _Solved:
     """
     log_sigma = float(np.log(max(float(np.std(prob.model.y)), 1e-8)))
     log_floor = log_sigma + float(np.log(1e-8))
-    zero = np.zeros(prob.nz)
-    # the tolerance is fixed at the default starting sigma, whatever the warm start
+    # the tolerance is fixed at the null model and the default starting sigma, whatever the
+    # warm start, and does not depend on an offset of y
     target = tol * max(
         1.0,
-        prob.kkt_z(zero, prob.zero_grad(log_sigma), prob.sigma_of(log_sigma)),
-        abs(prob.sigma_grad(*prob.wb_from_z(zero), log_sigma)),
+        _null_residual(prob, log_sigma),
+        abs(prob.sigma_grad(*prob.wb_from_z(_initial_z(prob)), log_sigma)),
     )
     if init is not None and init.sigma is not None:
         log_sigma = float(np.log(init.sigma))
@@ -483,7 +490,7 @@ def map_estimate(
     init : MapEstimate, optional
         Warm start: the iterative solvers start from ``init.coef``, ``init.intercept`` (and
         ``init.sigma`` when sigma is estimated) instead of zero. The closed form ignores it.
-        The stopping rule (relative to the KKT residual at zero) does not depend on it.
+        The stopping rule (relative to the KKT residual at the null model) does not depend on it.
 
     Returns
     -------
