@@ -41,8 +41,14 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from bayesreg._capabilities import GAUSSIAN_PENALTY, HAS_MAP, require, unmet
-from bayesreg._validation import check_choice, check_random_state
+from bayesreg._capabilities import (
+    GAUSSIAN_PENALTY,
+    HAS_MAP,
+    QUADRATIC_LIKELIHOOD,
+    require,
+    unmet,
+)
+from bayesreg._validation import check_choice, check_probability, check_random_state
 from bayesreg.likelihoods import Likelihood, likelihood_from_name
 from bayesreg.model import RegressionModel
 from bayesreg.priors import Prior, prior_from_name, prior_names
@@ -121,7 +127,11 @@ class _BayesianRegressionBase(BaseEstimator):
             seed = None
         else:
             seed = check_random_state(self.random_state, "random_state", owner)
-        model = RegressionModel(X, y, prior, likelihood, self.fit_intercept)
+        # the DataFrame's column names, when scikit-learn recorded them, name w's coordinates
+        names = getattr(self, "feature_names_in_", None)
+        names = None if names is None else [str(c) for c in names]
+        model = RegressionModel(X, y, prior, likelihood, self.fit_intercept, feature_names=names)
+        self._model = model
         if self.fit_method == "map":
             self._fit_map(model)
         else:
@@ -200,7 +210,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
     l1_ratio : float, default 0.5
         The elastic net's L1 share (``prior="elasticnet"`` only).
     sigma : float or None, default None
-        Known noise sd; None estimates it.
+        Known noise scale; None estimates it.
+    likelihood : str or Likelihood, default "gaussian"
+        The noise model: a registered name of a likelihood with a noise scale (``"gaussian"``,
+        ``"student_t"`` for robust regression, ...; see
+        :func:`bayesreg.likelihoods.likelihood_names`), built with ``sigma``; or a bayesreg
+        ``Likelihood`` object (then ``sigma`` must be None).
     fit_intercept : bool, default True
     fit_method : {"map", "sample"}, default "map"
     solver : {"auto", "fista", "map_estimate"}, default "auto"
@@ -241,6 +256,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         prior_scale: float | None = None,
         l1_ratio: float = 0.5,
         sigma: float | None = None,
+        likelihood: str | Likelihood = "gaussian",
         fit_intercept: bool = True,
         fit_method: str = "map",
         solver: str = "auto",
@@ -256,6 +272,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         self.prior_scale = prior_scale
         self.l1_ratio = l1_ratio
         self.sigma = sigma
+        self.likelihood = likelihood
         self.fit_intercept = fit_intercept
         self.fit_method = fit_method
         self.solver = solver
@@ -271,32 +288,55 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         """Fit the MAP or sample the posterior. X (n, p), y (n,). Returns self."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
         _check_param(self.sigma, "sigma", type(self).__name__, Real, 0.0, allow_none=True)
-        lik = likelihood_from_name("gaussian", sigma=self.sigma)
-        self._fit_arrays(X, y.astype(np.float64), lik)
+        self._fit_arrays(X, y.astype(np.float64), self._resolve_likelihood())
         self.sigma_ = self._sigma_map if self.sigma is None else float(self.sigma)
         return self
 
-    def predict(self, X, return_std: bool = False):
-        """Posterior (or MAP) mean prediction ``X w + b``, shape (n,).
+    def _resolve_likelihood(self) -> Likelihood:
+        owner = type(self).__name__
+        lik = self.likelihood
+        if isinstance(lik, Likelihood):
+            if self.sigma is not None:
+                raise ValueError(
+                    f"{owner}: pass sigma inside the Likelihood object ({lik!r}), not as "
+                    f"sigma={self.sigma!r}."
+                )
+        else:
+            lik = likelihood_from_name(lik, **({} if self.sigma is None else {"sigma": self.sigma}))
+        if not lik.has_sigma:
+            raise ValueError(
+                f"The 'likelihood' parameter of {owner} must be a regression likelihood with a "
+                f"noise scale (Likelihood.has_sigma); got {lik!r}. For 0/1 labels use "
+                "BayesianLogisticRegression."
+            )
+        return lik
 
-        With ``return_std=True`` also the predictive sd of a new observation,
-        ``sqrt(Var[x' w + b | y] + sigma^2)``: from the draws when sampled; for a MAP fit with a
-        Gaussian prior, from the exact Gaussian posterior of (w, b) given sigma = ``sigma_``
-        (``Cov = sigma^2 (Z'Z + diag(sigma^2 / tau^2, 0))^-1``, Z = [X, 1]). Other MAP fits have
-        no closed form: use ``fit_method="sample"``.
+    def predict(self, X, return_std: bool = False):
+        """Posterior (or MAP) mean prediction ``E[y | x] = x'w + b``, shape (n,).
+
+        With ``return_std=True`` also the predictive sd of a new observation. Sampled fits: by
+        the law of total variance over the draws, ``sqrt(Var_draws[E[y | eta]] +
+        E_draws[Var[y | eta, sigma]])`` (the likelihood's ``mean`` and ``variance``: sigma^2 for
+        Gaussian noise, sigma^2 nu / (nu - 2) for Student-t), no Monte Carlo beyond the draws.
+        A MAP fit with a Gaussian prior and Gaussian noise: the exact Gaussian posterior of
+        (w, b) given sigma = ``sigma_`` (``Cov = sigma^2 (Z'Z + diag(sigma^2 / tau^2, 0))^-1``,
+        Z = [X, 1]). Other MAP fits have no closed form: use ``fit_method="sample"``.
         """
         mean, Xv = self._eta(X)
         if not return_std:
             return mean
         if self.fit_method == "sample":
-            eta = self._eta_draws(Xv)
-            post = self.idata_.posterior
-            noise = float((post["sigma"] ** 2).mean()) if "sigma" in post else self.sigma_**2
-            return eta.mean(axis=0), np.sqrt(eta.var(axis=0) + noise)
-        if unmet([GAUSSIAN_PENALTY], self.prior_, None) is not None:
+            return self._sampled_mean_std(Xv)
+        missing = unmet(
+            [GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD], self.prior_, self._model.likelihood
+        )
+        if missing is not None:
             raise ValueError(
-                f"predict(return_std=True) after a MAP fit needs a Gaussian prior (the posterior "
-                f"given sigma is then Gaussian); got {self.prior_!r}. Use fit_method='sample'."
+                f"predict(return_std=True) after a MAP fit needs a Gaussian prior and Gaussian "
+                f"noise, {missing.description} (the posterior given sigma is then Gaussian); "
+                f"{self.prior_!r} with "
+                f"{self._model.likelihood!r} has none. A MAP is a point: it has no spread. Use "
+                "fit_method='sample'."
             )
         Xt = self._train_X
         sig = self.sigma_
@@ -309,6 +349,38 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         Zn = np.column_stack([Xv, np.ones(len(Xv))]) if self.fit_intercept else Xv
         var = np.einsum("ij,jk,ik->i", Zn, cov, Zn)
         return mean, np.sqrt(var + sig**2)
+
+    def _sampled_mean_std(self, Xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from bayesreg.sampling.predictive import linear_predictor_draws
+
+        lik = self._model.likelihood
+        eta, sigma = linear_predictor_draws(self._model, self.idata_.posterior, Xv)
+        mu = lik.mean(eta)
+        var = mu.var(axis=(0, 1)) + lik.variance(eta, sigma).mean(axis=(0, 1))
+        return mu.mean(axis=(0, 1)), np.sqrt(var)
+
+    def predict_interval(self, X, prob: float = 0.9) -> np.ndarray:
+        """Central posterior predictive interval of a new observation at each row of X.
+
+        Quantiles ``(1 - prob) / 2`` and ``(1 + prob) / 2`` of posterior predictive draws
+        (:func:`bayesreg.sampling.posterior_predictive`, one draw of y per posterior draw,
+        seeded by ``random_state``), shape (n, 2). Sampled fits only: a MAP has no spread.
+        """
+        from bayesreg.sampling import posterior_predictive
+
+        check_is_fitted(self, "coef_")
+        owner = type(self).__name__
+        prob = check_probability(prob, "prob", f"{owner}.predict_interval")
+        if self.fit_method != "sample":
+            raise ValueError(
+                f"{owner}.predict_interval needs fit_method='sample': a MAP fit is a point "
+                "estimate and has no posterior predictive distribution."
+            )
+        _, Xv = self._eta(X)
+        seed = check_random_state(self.random_state, "random_state", owner)
+        pp = posterior_predictive(self._model, self.idata_, X=Xv, random_seed=seed)
+        y = pp.posterior_predictive["y_obs"].values.reshape(-1, Xv.shape[0])
+        return np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2], axis=0).T
 
     def _fit_arrays(self, X, y, likelihood):
         # a copy: for predict(return_std=True) after a MAP fit, whatever the caller does to X

@@ -105,6 +105,11 @@ class Likelihood(ABC):
         """E[y | eta], elementwise (the inverse link): the predictive mean of one draw."""
         return np.asarray(eta, dtype=np.float64)
 
+    def variance(self, eta: np.ndarray, sigma: float | np.ndarray = 1.0) -> np.ndarray:
+        """Var[y | eta, sigma], elementwise: with :meth:`mean`, the law of total variance gives
+        a predictive sd from posterior draws without Monte Carlo."""
+        raise NotImplementedError(f"{self!r} has no predictive variance.")
+
     def draw(
         self, eta: np.ndarray, sigma: float | np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
@@ -239,6 +244,9 @@ class GaussianLikelihood(ScaleLikelihood):
     def curvature(self, eta, y, sigma=1.0):
         return np.full(np.shape(eta), 1.0 / sigma**2)
 
+    def variance(self, eta, sigma=1.0):
+        return np.broadcast_to(np.asarray(sigma, dtype=np.float64) ** 2, np.shape(eta))
+
     def draw(self, eta, sigma, rng):
         eta = np.asarray(eta, dtype=np.float64)
         return eta + sigma * rng.standard_normal(eta.shape)
@@ -308,6 +316,10 @@ class BernoulliLikelihood(Likelihood):
 
     def mean(self, eta):
         return special.expit(np.asarray(eta, dtype=np.float64))
+
+    def variance(self, eta, sigma=1.0):
+        p = self.mean(eta)
+        return p * (1.0 - p)
 
     def draw(self, eta, sigma, rng):
         return (rng.random(np.shape(eta)) < self.mean(eta)).astype(np.int64)

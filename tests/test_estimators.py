@@ -18,6 +18,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bayesreg.conventions import penalty_to_prior
 from bayesreg.estimators import BayesianLinearRegression, BayesianLogisticRegression
+from bayesreg.likelihoods import GaussianLikelihood
 from bayesreg.priors import Gaussian, Horseshoe, Laplace, MapUndefinedError
 
 # Checks we expect to fail, with the reason (none so far: the MAP path passes them all).
@@ -231,3 +232,50 @@ def test_sampled_estimator_has_idata_and_uncertainty(sparse_classification):
     # the posterior mean sits near the MAP for n=200, p=6 (within a few posterior sds)
     sd = est.idata_.posterior["w"].std(("chain", "draw")).values
     assert np.all(np.abs(est.coef_ - mapfit.coef_) < 3 * sd)
+
+
+# -- the likelihood by name, the predictive sd and interval, feature names in idata_ ---------
+def test_likelihood_by_name_and_object_and_bad_names():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, 0.0, -1.0]) + rng.normal(size=40)
+    a = BayesianLinearRegression(likelihood="gaussian", sigma=1.0).fit(X, y)
+    b = BayesianLinearRegression(likelihood=GaussianLikelihood(1.0)).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"'likelihood' parameter.*'gaussian'"):
+        BayesianLinearRegression(likelihood="gausian").fit(X, y)
+    with pytest.raises(ValueError, match="regression likelihood with a noise scale"):
+        BayesianLinearRegression(likelihood="bernoulli").fit(X, (y > 0).astype(float))
+    with pytest.raises(ValueError, match="pass sigma inside the Likelihood object"):
+        BayesianLinearRegression(likelihood=GaussianLikelihood(1.0), sigma=2.0).fit(X, y)
+
+
+@pytest.mark.slow
+def test_sampled_predictive_sd_and_interval_agree_with_predictive_draws():
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(50, 2)), columns=["height", "weight"])
+    y = X.to_numpy() @ np.array([1.0, -0.5]) + 0.8 * rng.normal(size=50)
+    est = BayesianLinearRegression(
+        fit_method="sample", draws=500, tune=300, chains=2, random_state=3
+    ).fit(X, y)
+    assert list(est.idata_.posterior["feature"].values) == ["height", "weight"]
+    Xn = X.iloc[:5]
+    mean, sd = est.predict(Xn, return_std=True)
+    lo, hi = est.predict_interval(Xn, prob=0.9).T
+    # 1000 predictive draws: the 90% interval of a near-normal predictive is mean +- 1.645 sd,
+    # its endpoints within ~0.1 sd (quantile MC error) of that
+    np.testing.assert_allclose(lo, mean - 1.645 * sd, atol=0.15 * sd.max())
+    np.testing.assert_allclose(hi, mean + 1.645 * sd, atol=0.15 * sd.max())
+    with pytest.raises(ValueError, match="a MAP fit is a point estimate"):
+        BayesianLinearRegression().fit(X, y).predict_interval(Xn)
+
+
+def test_map_std_needs_a_gaussian_prior_and_says_why():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 2))
+    y = X[:, 0] + rng.normal(size=30)
+    est = BayesianLinearRegression(prior="laplace").fit(X, y)
+    with pytest.raises(ValueError, match="A MAP is a point: it has no spread"):
+        est.predict(X, return_std=True)
