@@ -34,6 +34,8 @@ pd = lazy_module("pandas")
 __all__ = ["InputError", "load_data", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+#: the shell's convention for a run stopped by a signal: 128 + its number (SIGINT 2, SIGTERM 15)
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 
 
 class InputError(Exception):
@@ -184,8 +186,15 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path!r} as CSV: {exc}") from None
+    frame = _drop_index_columns(frame)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
+    if len(columns) == 1 and any(sep in columns[0] for sep in ";\t|"):
+        sep = next(sep for sep in ";\t|" if sep in columns[0])
+        raise InputError(
+            f"{path!r} has one column named {columns[0][:60]!r}: it looks separated by "
+            f"{sep!r}, not commas. Convert it to a comma-separated file."
+        )
     if args.target not in columns:
         raise InputError(
             f"unknown column {args.target!r} for --target in {path!r}. Columns: {', '.join(columns)}."
@@ -250,6 +259,29 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
     return X.reset_index(drop=True), y, info
 
 
+def _drop_index_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop a saved row index (``df.to_csv()`` without ``index=False``): a column with a blank
+    header (pandas names it ``Unnamed: k``) holding 0..n-1 or 1..n. It is not a feature."""
+    n = len(frame)
+    drop = []
+    for col in frame.columns:
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy()
+        blank = str(col).startswith("Unnamed: ")
+        if (
+            blank
+            and n
+            and (
+                np.array_equal(values, np.arange(n)) or np.array_equal(values, np.arange(1, n + 1))
+            )
+        ):
+            drop.append(col)
+    if drop:
+        _echo(
+            f"note: column(s) {', '.join(map(repr, drop))} hold a row index; not used as features"
+        )
+    return frame.drop(columns=drop)
+
+
 def _diabetes_scale(names: list[str]) -> dict[str, float]:
     """Raw units per unit of scikit-learn's scaled diabetes column: sd (ddof 0) x sqrt(n).
 
@@ -270,6 +302,14 @@ def _likelihood(kind: str, y: np.ndarray):
     """The likelihood named by ``--likelihood`` (``auto``: bernoulli for a 0/1 target, else
     gaussian), checked against the target (``Likelihood.check_y``)."""
     binary = bool(np.all(np.isin(y, (0.0, 1.0))))
+    values = np.unique(y)
+    if kind == "auto" and values.size == 2 and not binary:
+        raise InputError(
+            f"the target takes two values {[float(v) for v in values]}: a class label coded "
+            "other than 0/1. "
+            "Recode it as 0/1 for logistic regression, or pass --likelihood gaussian to model it "
+            "as a number."
+        )
     if kind == "auto":
         kind = "bernoulli" if binary else "gaussian"
     lik = likelihood_from_name(kind)
@@ -304,14 +344,77 @@ def _echo(line: str) -> None:
     print(line, flush=True)
 
 
+def check_out_dir(path: str) -> None:
+    """Raise InputError before any work if the report cannot be written to ``path``."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputError(f"--out {path!r} is an existing file; give a folder (new or existing).")
+    probe = os.path.abspath(path)
+    while not os.path.exists(probe):  # the nearest folder that exists must be writable
+        probe = os.path.dirname(probe)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"--out {path!r}: cannot write in {probe!r} (permission denied).")
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(parent) and not os.access(parent, os.W_OK | os.X_OK):
+        # write_report renders into a temporary folder beside --out, then renames into place
+        raise InputError(f"--out {path!r}: cannot write in its parent {parent!r}.")
+
+
+class Interrupted(Exception):
+    """The run was stopped by SIGINT or SIGTERM (the exit code is 128 + the signal number)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _StopOnSignal:
+    """Within the block, SIGINT / SIGTERM stop the run for good.
+
+    Samplers catch KeyboardInterrupt and return the chains they have (PyMC, nutpie): the
+    handler records the signal, so that a report is never written from an interrupted run.
+    """
+
+    def __enter__(self) -> _StopOnSignal:
+        import signal
+
+        self.code: int | None = None
+        self._old = {}
+        for sig, code in ((signal.SIGINT, EXIT_SIGINT), (signal.SIGTERM, EXIT_SIGTERM)):
+            self._old[sig] = signal.signal(sig, self._handler(code))
+        return self
+
+    def _handler(self, code: int):
+        def handle(signum, frame):
+            self.code = code
+            raise KeyboardInterrupt
+
+        return handle
+
+    def check(self) -> None:
+        if self.code is not None:
+            raise Interrupted(self.code)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        if exc_type is KeyboardInterrupt:
+            raise Interrupted(self.code or EXIT_SIGINT) from None
+        return False
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from bayesreg.report import run_report, write_report
 
+    check_out_dir(args.out)
     X, y, info = load_data(args)
     lik = _likelihood(args.likelihood, y)
     settings = _settings(args, sample=True)
-    report, results = run_report(X, y, settings, likelihood=lik, data_info=info, echo=_echo)
-    html_path, json_path = write_report(report, results, args.out)
+    with _StopOnSignal() as stop:
+        report, results = run_report(X, y, settings, likelihood=lik, data_info=info, echo=_echo)
+        stop.check()  # a sampler may have swallowed the interrupt and returned early
+        html_path, json_path = write_report(report, results, args.out)
     _echo(f"wrote {html_path} and {json_path}")
     _echo(report["verdict"]["message"])
     return int(report["verdict"]["exit_code"])
@@ -364,6 +467,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"bayesreg: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Interrupted as exc:
+        print(
+            f"bayesreg: interrupted: nothing was written; {getattr(args, 'out', 'the output')!r} "
+            "keeps its previous report, if any.",
+            file=sys.stderr,
+        )
+        return exc.code
 
 
 if __name__ == "__main__":  # pragma: no cover

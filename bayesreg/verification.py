@@ -261,8 +261,9 @@ def _map_alt(ctx: _Context) -> VerificationRow | None:
         est = map_estimate(ctx.model, method=alt, tol=ctx.tol)
     return ctx.row(
         f"map ({alt})", est.coef, est.intercept, expected=True, tolerance=_TOL_MAP_ALT,
-        seconds=est.seconds, note="another MAP solver", objective=est.objective,
-        optimality=est.optimality,
+        seconds=est.seconds, objective=est.objective, optimality=est.optimality,
+        note="another MAP solver" + ("" if est.converged else f" (stopped after {est.n_iter})"),
+        converged=est.converged,
     )  # fmt: skip
 
 
