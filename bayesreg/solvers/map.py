@@ -384,7 +384,9 @@ def _null_residual(prob: MapProblem, log_sigma: float | None) -> float:
     gradient grows with the offset of y (n ybar / sigma^2), so a tolerance relative to it
     would stop far from the optimum for y + 1e6 (issue 11)."""
     null = _initial_z(prob)
-    _, g = prob.smooth_fg(null, log_sigma)
+    # z = 0 is the null model of a location family (the intercept coordinate is b' - mean(y)):
+    # its gradient is cached per sigma, so a path over prior scales evaluates it once
+    g = prob.zero_grad(log_sigma) if not null.any() else prob.smooth_fg(null, log_sigma)[1]
     return prob.kkt_z(null, g, prob.sigma_of(log_sigma))
 
 
