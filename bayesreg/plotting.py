@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from bayesreg._linalg import centre_xy
 from bayesreg._validation import check_choice, check_finite_array, check_positive
 
 __all__ = [
@@ -71,7 +72,8 @@ def _colors(k: int) -> list[Any]:
 # ---------------------------------------------------------------------------------------------
 def _centre(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # the intercept is unpenalized: profiling it out is exactly centring X and y
-    return X - X.mean(axis=0), y - y.mean()
+    Xc, yc, _, _ = centre_xy(X, y, fit_intercept=True)
+    return Xc, yc
 
 
 def constrained_least_squares(

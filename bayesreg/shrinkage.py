@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 
 from bayesreg._capabilities import GAUSSIAN_PENALTY, L1_PART, unmet
+from bayesreg._linalg import centre
 from bayesreg._results import Result
 from bayesreg._validation import check_finite_array, check_positive, check_probability
 from bayesreg.model import RegressionModel
 from bayesreg.priors import prior_from_name
 from bayesreg.solvers import map_estimate
-from bayesreg.solvers._problem import centred
 
 __all__ = [
     "ShrinkageSummary",
@@ -50,7 +50,7 @@ __all__ = [
 
 def _design(X: object, fit_intercept: bool) -> np.ndarray:
     Xa = check_finite_array(X, "X", ndim=2)
-    return centred(Xa, fit_intercept)[0] if fit_intercept else Xa
+    return centre(Xa, fit_intercept)[0]
 
 
 def _alphas(alpha: object) -> tuple[np.ndarray, bool]:

@@ -22,6 +22,7 @@ LAYERS = {
     "_results": 0,
     "_blas": 0,
     "_arviz": 0,
+    "_linalg": 0,
     "_version": 0,
     "priors": 1,
     "likelihoods": 1,

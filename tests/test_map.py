@@ -448,3 +448,19 @@ def test_compiled_coordinate_descent_matches_exact_active_set():
         n_nb, ok_nb = ws._cd_gram(H, q, lam, x_nb, 1e-10, 10_000)
         assert ok_nb and n_nb == n_py
         np.testing.assert_allclose(x_nb, x_py, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (8, 20)], ids=["p < n", "p > n"])
+def test_ridge_closed_form_with_one_alpha_per_feature(shape):
+    """The normal equations (Xc'Xc + diag(alpha)) w = Xc'yc, solved directly; primal and dual."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=shape) + 3.0
+    y = rng.normal(size=shape[0]) + 5.0
+    alpha = rng.uniform(0.1, 5.0, size=shape[1])
+    coef, b = ridge_closed_form(X, y, alpha)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    ref = np.linalg.solve(Xc.T @ Xc + np.diag(alpha), Xc.T @ yc)
+    np.testing.assert_allclose(coef, ref, rtol=1e-9)  # condition number ~1e2: rounding only
+    assert b == pytest.approx(y.mean() - X.mean(0) @ ref, rel=1e-10)
+    with pytest.raises(ValueError, match="one per feature"):
+        ridge_closed_form(X, y, alpha[:-1])

@@ -38,13 +38,13 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize
 
+from bayesreg._linalg import centre_xy
 from bayesreg._validation import (
     check_finite_array,
     check_nonnegative,
     check_positive,
     check_X_y,
 )
-from bayesreg.regularizers._common import centre
 
 __all__ = [
     "ALI_BOUND",
@@ -74,7 +74,7 @@ class _Spectral(NamedTuple):
 
 
 def _spectral(X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> _Spectral:
-    Xc, yc, x_mean, y_mean = centre(X, y, fit_intercept)
+    Xc, yc, x_mean, y_mean = centre_xy(X, y, fit_intercept)
     U, d, Vt = np.linalg.svd(Xc, full_matrices=False)
     keep = d > _RANK_RTOL * (d[0] if d.size else 0.0)
     return _Spectral(d[keep], Vt[keep], U[:, keep].T @ yc, x_mean, y_mean)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesreg._linalg import centre_xy
 from bayesreg._validation import (
     check_nonnegative,
     check_positive,
@@ -31,7 +32,6 @@ from bayesreg._validation import (
     check_random_seed,
     check_X_y,
 )
-from bayesreg.regularizers._common import centre
 
 __all__ = ["noise_prior_scale", "noise_ridge_alpha", "noisy_copies_fit"]
 
@@ -112,6 +112,6 @@ def noisy_copies_fit(
     rng = np.random.default_rng(check_random_seed(random_seed, "random_seed", "noisy_copies_fit"))
     n, p = X.shape
     Xa = np.repeat(X, K, axis=0) + s * rng.standard_normal((n * K, p))
-    Xc, yc, x_mean, y_mean = centre(Xa, np.repeat(y, K), fit_intercept)
+    Xc, yc, x_mean, y_mean = centre_xy(Xa, np.repeat(y, K), fit_intercept)
     coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
     return coef, float(y_mean - x_mean @ coef)

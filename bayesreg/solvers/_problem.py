@@ -39,6 +39,7 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import blas, lapack
 
+from bayesreg._linalg import centre
 from bayesreg._validation import check_choice
 from bayesreg.model import LOGP_TERMS, RegressionModel
 from bayesreg.priors import Prior
@@ -49,7 +50,6 @@ __all__ = [
     "NUMPY_EVALUATOR_MAX_SIZE",
     "MapProblem",
     "ProblemData",
-    "centred",
     "problem_data",
     "problem_for",
     "resolve_evaluator",
@@ -78,12 +78,6 @@ def resolve_evaluator(model: RegressionModel, evaluator: str) -> str:
     return evaluator
 
 
-def centred(X: np.ndarray, fit_intercept: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(X - m, m)`` with m the column means (zeros without an intercept): the one centring."""
-    m = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
-    return X - m, m  # a new array, in X's (C) order
-
-
 def _posv(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve A x = b for symmetric positive definite A given by its upper triangle (Cholesky,
     LAPACK posv: no condition estimate, unlike scipy.linalg.solve)."""
@@ -108,7 +102,7 @@ class ProblemData:
         self.n, self.p = n, p
         self.X, self.y = X, y
         self.fit_intercept = bool(fit_intercept)
-        Z, self.center = centred(X, self.fit_intercept)
+        Z, self.center = centre(X, self.fit_intercept)
         s = np.sqrt(np.einsum("ij,ij->j", Z, Z) / max(n, 1))
         # a constant column (zero after centring) carries no information: leave it unscaled
         s[s == 0.0] = 1.0
@@ -161,26 +155,34 @@ class ProblemData:
         """Gram columns of (Z, yc) for the working-set solver, kept across a path."""
         return GramCache(self.Z, self.yc)
 
-    def ridge_z(self, alpha: float) -> np.ndarray:
-        """Exact minimizer of ``||y - X w - b||^2 + alpha ||w||^2`` in z coordinates.
+    def ridge_z(self, alpha: float | np.ndarray) -> np.ndarray:
+        """Exact minimizer of ``||y - X w - b||^2 + sum_j alpha_j w_j^2`` in z coordinates.
 
-        In u = s * w the normal equations are ``(Z'Z + alpha diag(1/s^2)) u = Z' yc``; for
-        p > n the Woodbury (dual) form ``u = s * Xc' (Xc Xc' + alpha I)^-1 yc`` is used. The
-        intercept of the centred problem is ``mean(y)``. The one ridge solve of the package
+        In u = s * w the normal equations are ``(Z'Z + diag(alpha / s^2)) u = Z' yc``; for
+        p > n the Woodbury (dual) form ``u = s * D^-1 Xc' (Xc D^-1 Xc' + I)^-1 yc``
+        (D = diag(alpha); ``Xc Xc'`` cached when alpha is one number) is used. The intercept
+        of the centred problem is ``mean(y)``. The one ridge solve of the package
         (:func:`bayesreg.solvers.ridge_closed_form` and the closed-form MAP call it).
+        ``alpha`` is a number or one per feature.
         """
         n, p = self.Z.shape
         s = self.scale
+        scalar = np.ndim(alpha) == 0
         try:
-            if p <= n or alpha == 0.0:
+            if p <= n or np.any(np.asarray(alpha) == 0.0):
                 # alpha = 0 with p > n is singular: the primal solve says so
                 A = self._ridge_gram.copy() if p <= n else self.Z.T @ self.Z
                 A[np.diag_indices(p)] += alpha / s**2
                 u = _posv(A, self.Z.T @ self.yc)
-            else:
+            elif scalar:
                 A = self._ridge_gram.copy()
                 A[np.diag_indices(n)] += alpha
                 u = s**2 * (self.Z.T @ _posv(A, self.yc))  # = s * Xc' v with Xc = Z s
+            else:
+                Xc_d = self.Z * (s / alpha)  # Xc D^-1
+                A = Xc_d @ (self.Z * s).T
+                A[np.diag_indices(n)] += 1.0
+                u = s * (Xc_d.T @ _posv(A, self.yc))
         except linalg.LinAlgError as exc:
             raise ValueError(
                 f"The ridge normal equations are singular for alpha={alpha!r}: use alpha > 0 "

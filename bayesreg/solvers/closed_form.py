@@ -23,15 +23,17 @@ __all__ = ["ridge_closed_form"]
 
 
 def ridge_closed_form(
-    X: object, y: object, alpha: float, *, fit_intercept: bool = True
+    X: object, y: object, alpha: float | np.ndarray, *, fit_intercept: bool = True
 ) -> tuple[np.ndarray, float]:
-    """Exact minimizer of ``||y - X w - b||^2 + alpha ||w||^2``.
+    """Exact minimizer of ``||y - X w - b||^2 + sum_j alpha_j w_j^2`` (b unpenalized).
 
     Parameters
     ----------
     X : array-like of shape (n, p)
     y : array-like of shape (n,)
-    alpha : float >= 0
+    alpha : float >= 0, or array of shape (p,) of such
+        One strength, or one per feature (a Gaussian prior with a scale per coefficient:
+        dropout, :func:`bayesreg.regularizers.dropout_prior_scales`).
         Ridge strength; for a Gaussian prior N(0, tau^2) and noise sd sigma,
         ``alpha = sigma^2 / tau^2`` (see :mod:`bayesreg.conventions`). ``alpha = 0`` is least
         squares and needs a full-rank design.
@@ -44,6 +46,14 @@ def ridge_closed_form(
     intercept : float
     """
     X, y = check_X_y(X, y)
-    alpha = check_nonnegative(alpha, "alpha", "ridge_closed_form")
+    if np.ndim(alpha) == 0:
+        alpha = check_nonnegative(alpha, "alpha", "ridge_closed_form")
+    else:
+        alpha = np.array(alpha, dtype=np.float64)
+        if alpha.shape != (X.shape[1],) or not np.all(np.isfinite(alpha) & (alpha >= 0)):
+            raise ValueError(
+                "The 'alpha' parameter of ridge_closed_form must be a float >= 0 or an array "
+                f"of {X.shape[1]} such (one per feature). Got shape {alpha.shape}."
+            )
     data = ProblemData(X, y, fit_intercept)
     return data.wb_from_z(data.ridge_z(alpha))
