@@ -227,4 +227,11 @@ def check_random_state(
     (scikit-learn's convention), from which one integer is drawn."""
     if isinstance(value, np.random.RandomState):
         return int(value.randint(_SEED_BOUND, dtype=np.int64))
-    return check_random_seed(value, name, owner)
+    try:
+        return check_random_seed(value, name, owner)
+    except ValueError:
+        where = f" of {owner}" if owner else ""
+        raise ValueError(
+            f"The {name!r} parameter{where} must be None, an int in the range [0, 2**32), a "
+            f"numpy.random.RandomState or a numpy.random.Generator. Got {value!r} instead."
+        ) from None

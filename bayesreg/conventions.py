@@ -38,6 +38,8 @@ the effective scale, so pass the noise sd ``sigma`` for it.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from bayesreg._validation import check_choice, check_positive, check_probability
@@ -64,7 +66,12 @@ _FIXED_RHO = {"sklearn_ridge": 0.0, "sklearn_lasso": 1.0, "weight_decay": 0.0}
 def _check_n(convention: str, n: int | None) -> float:
     if convention not in _NEEDS_N:
         return 1.0
-    if n is None or isinstance(n, bool) or not float(n).is_integer() or n < 1:
+    if (
+        not isinstance(n, Integral | float | np.floating)
+        or isinstance(n, bool)
+        or not float(n).is_integer()
+        or n < 1
+    ):
         raise ValueError(
             f"The {convention!r} convention averages the loss over the n samples: pass n "
             f"(an int >= 1). Got n={n!r} instead."

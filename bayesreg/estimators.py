@@ -68,6 +68,8 @@ def _check_param(value, name, owner, kind, low=None, allow_none=False):
     ok = isinstance(value, kind) and not isinstance(value, bool)
     if ok and low is not None:
         ok = value > low if kind is Real else value >= low
+    if ok and kind is Real:
+        ok = bool(np.isfinite(value))  # inf passes "> 0" but is no scale
     if not ok:
         what = "a float in the range (0, inf)" if kind is Real else f"an int in [{low}, inf)"
         if allow_none:

@@ -40,6 +40,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -318,10 +319,11 @@ def validation_search(
     start = time.perf_counter()
     check_choice(search, "search", ("grid", "random"))
     Xa, ya, grid, base, lik = _setup("validation_search", X, y, prior, likelihood, sigma, scales)
-    if not 0.0 < float(validation_fraction) < 1.0:
+    ok = isinstance(validation_fraction, Real) and not isinstance(validation_fraction, bool)
+    if not (ok and 0.0 < float(validation_fraction) < 1.0):
         raise ValueError(
-            "The 'validation_fraction' parameter must be a float in the range (0, 1). "
-            f"Got {validation_fraction!r} instead."
+            "The 'validation_fraction' parameter of validation_search must be a float in the "
+            f"range (0, 1). Got {validation_fraction!r} instead."
         )
     rng = np.random.default_rng(check_random_seed(random_seed, "random_seed", "validation_search"))
     if search == "random":

@@ -190,3 +190,17 @@ def test_single_class_labels_are_refused(Xy):
     X, _ = Xy
     with pytest.raises(ValueError, match="needs both classes in y; every label is 1"):
         RegressionModel(X, np.ones(len(X)), Laplace(1.0), BernoulliLikelihood())
+
+
+def test_unclear_messages_of_issue_11_name_the_argument(Xy):
+    import bayesreg as br
+
+    X, y = Xy
+    with pytest.raises(ValueError, match="'validation_fraction' parameter of validation_search"):
+        br.validation_search(X, y, validation_fraction="a")
+    with pytest.raises(ValueError, match=r"pass n \(an int >= 1\). Got n='10'"):
+        br.penalty_to_prior("sklearn_lasso", 0.3, sigma=1.0, n="10")
+    with pytest.raises(ValueError, match="'prior_scale' parameter of BayesianLinearRegression"):
+        br.BayesianLinearRegression(prior_scale=np.inf).fit(X, y)
+    with pytest.raises(ValueError, match=r"'random_state'.*numpy.random.RandomState"):
+        br.BayesianLinearRegression(fit_method="sample", random_state="abc").fit(X, y)

@@ -454,6 +454,29 @@ def _solve_estimated_sigma(prob, method, z, init, tol, max_iter) -> _Solved:
     return _Solved(z, log_sigma, n_iter, r, target)
 
 
+#: below this n * p the solvers run with one BLAS thread: their products (p x p Gram columns,
+#: n-vectors) are too small for threads to pay, and OpenBLAS threads spin against each other
+#: on a busy machine (measured: Laplace MAP at n = 200, p = 1000 took 1.9-5.3x scikit-learn's
+#: Lasso with default threads, 0.54x with one)
+SINGLE_THREAD_MAX_SIZE = 5_000_000
+_CONTROLLER: list = []
+
+
+def _blas_threads_for(size: int):
+    """A context limiting BLAS to one thread for problems of ``size = n * p`` below
+    :data:`SINGLE_THREAD_MAX_SIZE` (the controller, which scans the loaded libraries, is made
+    once)."""
+    import contextlib
+
+    if size > SINGLE_THREAD_MAX_SIZE:
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
 def map_estimate(
     model: RegressionModel,
     *,
@@ -513,12 +536,13 @@ def map_estimate(
     require("map_estimate", [HAS_MAP], model.prior, model.likelihood)
     resolved = _resolve_method(model, method)
     start = time.perf_counter()
-    prob = problem_for(model, evaluator=evaluator)
-    z = _initial_z(prob) if init is None else _init_z(prob, init)
-    if prob.sigma_estimated:
-        out = _solve_estimated_sigma(prob, resolved, z, init, tol, max_iter)
-    else:
-        out = _solve_known_sigma(prob, resolved, z, tol, max_iter)
+    with _blas_threads_for(model.n * model.p):
+        prob = problem_for(model, evaluator=evaluator)
+        z = _initial_z(prob) if init is None else _init_z(prob, init)
+        if prob.sigma_estimated:
+            out = _solve_estimated_sigma(prob, resolved, z, init, tol, max_iter)
+        else:
+            out = _solve_known_sigma(prob, resolved, z, tol, max_iter)
     z, log_sigma, r = out.z, out.log_sigma, out.residual
     converged = out.failure is None and bool(r <= out.target)
     if not converged and warn:
