@@ -3,8 +3,8 @@ scikit-learn's Lasso in the same process, with and without the solvers' one-thre
 (``bayesreg.solvers.map.SINGLE_THREAD_MAX_SIZE``). Wall clock, best of 7.
 
 Run: ``python benchmarks/bench_map_threads.py``. Measured on the shared 2-core machine
-(2026-12-02, another job running): ours 3.0 ms vs Lasso 3.3 ms (0.92x) with the limit; 13.1 ms
-(3.99x) without it.
+(2026-12-02, another test run using both cores), four runs: with the limit 0.92-1.22x Lasso's
+time; without it 0.84-3.99x (spinning OpenBLAS threads make the default erratic, not only slow).
 """
 
 from __future__ import annotations
