@@ -717,7 +717,7 @@ def _report(progressbar: bool, k: int, chains: int, res: dict) -> None:
 
 
 def _to_inference_data(model: Any, spec: _Spec, results: list[dict], seconds: float) -> Any:
-    import arviz as az
+    from bayesreg import _arviz as az  # the one door to ArviZ
 
     def stack(key: str) -> np.ndarray:
         return np.stack([res[key] for res in results])

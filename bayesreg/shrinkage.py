@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
+from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._capabilities import GAUSSIAN_PENALTY, L1_PART, unmet
 from bayesreg._linalg import centre
 from bayesreg._results import Result

@@ -112,3 +112,17 @@ def test_architecture_document_lists_every_component():
     text = (ROOT.parent / "docs" / "architecture.md").read_text()
     missing = [c for c in LAYERS if c != "__main__" and f"`{c}" not in text]
     assert not missing, f"docs/architecture.md does not describe {missing}"
+
+
+def test_only_the_door_imports_arviz():
+    """bayesreg._arviz is the one module that imports ArviZ (docs/architecture.md)."""
+    importers = []
+    for dotted, path in _modules():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            if any(n == "arviz" or n.startswith("arviz.") for n in names):
+                importers.append(dotted)
+    assert sorted(set(importers)) == ["bayesreg._arviz"]

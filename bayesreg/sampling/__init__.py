@@ -74,8 +74,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-import arviz as az
-
+from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._validation import check_choice
 from bayesreg.model import RegressionModel, check_model
 from bayesreg.sampling.backend import has_package as _has

@@ -42,7 +42,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
@@ -54,6 +53,7 @@ from pytensor.graph.replace import graph_replace
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
+from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._capabilities import COLLAPSIBLE_PRIOR, QUADRATIC_LIKELIHOOD, explain
 from bayesreg.model import ParamLayout, RegressionModel
 from bayesreg.sampling.backend import NutsBackend, cached

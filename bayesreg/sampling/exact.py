@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import arviz as az
 import numpy as np
 import xarray as xr
 from scipy import linalg
 
+from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._capabilities import GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, unmet
 from bayesreg._results import Result
 from bayesreg.model import RegressionModel, check_model

@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
+from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg.model import RegressionModel
 from bayesreg.sampling.predictive import linear_predictor_draws
 
