@@ -92,7 +92,7 @@ from bayesreg.sampling.exact import ConjugatePosterior, conjugate_posterior
 from bayesreg.sampling.idata import assemble
 from bayesreg.sampling.idata import pointwise_loglik as _pointwise_loglik
 from bayesreg.sampling.nutpie_nuts import nutpie_accepts as _nutpie_accepts
-from bayesreg.sampling.predictive import posterior_predictive
+from bayesreg.sampling.predictive import posterior_predictive, prior_predictive
 from bayesreg.sampling.resolve import resolve_backend
 from bayesreg.sampling.settings import sampler_settings
 from bayesreg.sampling.target import LogDensityTarget, model_target
@@ -110,6 +110,7 @@ __all__ = [
     "conjugate_posterior",
     "model_target",
     "posterior_predictive",
+    "prior_predictive",
     "sample_posterior",
 ]
 

@@ -16,7 +16,7 @@ import xarray as xr
 from bayesreg._validation import check_finite_array, check_random_seed
 from bayesreg.model import RegressionModel, check_model
 
-__all__ = ["linear_predictor_draws", "posterior_predictive"]
+__all__ = ["linear_predictor_draws", "posterior_predictive", "prior_predictive"]
 
 
 def linear_predictor_draws(
@@ -94,3 +94,48 @@ def posterior_predictive(
         {"y_obs": (dims, lik.draw(eta, sigma, rng)), "mu": (dims, lik.mean(eta))}, coords=coords
     )
     return _arviz.inference_data(posterior_predictive=group)
+
+
+def prior_predictive(
+    model: RegressionModel,
+    *,
+    draws: int = 500,
+    random_seed: int | np.random.Generator | None = None,
+) -> Any:
+    """Prior predictive draws of the weights, sigma and y (``pm.sample_prior_predictive``).
+
+    The intercept's flat prior is improper, so it has no prior draws (and PyMC's own
+    ``sample_prior_predictive`` on ``model.pymc_model`` stops there): the intercept is fixed at
+    the null model's value, ``Likelihood.null_eta(y)`` (mean(y), or its logit), by a
+    ``pm.do`` intervention on a copy of the graph; everything else (w from its prior, sigma
+    from its HalfNormal prior, y) is drawn from the model. Recorded in
+    ``attrs["intercept"]``.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``prior`` (``w``, ``sigma`` when estimated, ...) and ``prior_predictive``
+        (``y_obs``).
+    """
+    import pymc as pm
+
+    from bayesreg._validation import check_positive_int
+
+    check_model(model, "prior_predictive")
+    draws = check_positive_int(draws, "draws", "prior_predictive")
+    seed = check_random_seed(random_seed, "random_seed", "prior_predictive")
+    m = model.pymc_model
+    graph = m
+    intercept = None
+    if model.fit_intercept:
+        intercept = float(model.likelihood.null_eta(model.y))
+        graph = pm.do(m, {"intercept": np.asarray(intercept)})
+    with graph:
+        idata = pm.sample_prior_predictive(draws=draws, random_seed=seed)
+    for name in idata.groups():
+        idata[name].attrs["intercept"] = (
+            "absent"
+            if intercept is None
+            else (f"fixed at the null model's {intercept!r} (its flat prior is improper)")
+        )
+    return idata
