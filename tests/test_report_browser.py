@@ -32,6 +32,8 @@ ARGV = ["report", "--draws", "100", "--tune", "100", "--chains", "2", "--backend
         "--path-points", str(PATH_POINTS), "--seed", "3", "--no-progress"]  # fmt: skip
 
 
+# the report's run (~1 minute) is shared by every test here; the page checks are in the default
+# tier (issue 12: a real browser checks the page on every test run)
 @pytest.fixture(scope="module")
 def default_report(tmp_path_factory):
     """The default (diabetes) report with small draws, run once through the CLI."""
@@ -45,7 +47,8 @@ def default_report(tmp_path_factory):
 
 
 # -- the run: report.json, exit code, terminal ------------------------------------------------
-@pytest.mark.slow
+
+
 def test_report_end_to_end_on_diabetes(default_report):
     report, rc, stdout = default_report.report, default_report.rc, default_report.stdout
     assert tuple(report) == REPORT_KEYS
@@ -87,7 +90,6 @@ def test_report_end_to_end_on_diabetes(default_report):
     assert v["message"] in html
 
 
-@pytest.mark.slow
 def test_the_path_meets_the_main_fits_gates_or_the_verdict_says_so(default_report):
     report = default_report.report
     path = report["path"]
@@ -101,7 +103,6 @@ def test_the_path_meets_the_main_fits_gates_or_the_verdict_says_so(default_repor
     assert not any(gates["ok"]) and "path (3 of 3 scales" in report["verdict"]["message"]
 
 
-@pytest.mark.slow
 def test_terminal_output_one_line_per_phase_at_80_columns(default_report):
     lines = default_report.stdout.strip().splitlines()
     for phase in ("[gaussian] MAP and verification ...", "[gaussian] sampling",
@@ -115,7 +116,6 @@ def test_terminal_output_one_line_per_phase_at_80_columns(default_report):
     assert "scale=" not in default_report.stdout  # priors read Gaussian(sd=295), not a repr
 
 
-@pytest.mark.slow
 def test_page_states_what_a_reader_needs(default_report):
     html = (default_report.out_dir / "index.html").read_text()
     assert "Gaussian(sd=295)" in html and "Laplace(b=209; sd 295)" in html
@@ -181,7 +181,6 @@ return [document.documentElement.scrollWidth, w, bad, tables];
 """
 
 
-@pytest.mark.slow
 def test_page_fits_a_1280px_window(page, tmp_path):
     scroll_width, inner, bad, tables = page.execute_script(_OVERFLOW_JS)
     page.save_screenshot(str(tmp_path / "top.png"))
@@ -191,7 +190,6 @@ def test_page_fits_a_1280px_window(page, tmp_path):
     assert not tables, f"tables that neither fit nor scroll in their box: {tables[:3]}"
 
 
-@pytest.mark.slow
 def test_verdict_is_visible_without_scrolling(page):
     page.execute_script("window.scrollTo(0, 0)")
     top, bottom, height = page.execute_script(
@@ -202,7 +200,6 @@ def test_verdict_is_visible_without_scrolling(page):
     assert page.find_element("id", "verdict").is_displayed()
 
 
-@pytest.mark.slow
 def test_every_figure_decodes_and_is_displayed(page, default_report, tmp_path):
     images = page.find_elements("tag name", "img")
     assert len(images) == len(default_report.report["figures"])
