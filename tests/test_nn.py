@@ -121,11 +121,11 @@ def test_validation_messages(data2d):
         MLPModel(X, y, bias_scale=-1.0)
     m = MLPModel(X, y)
     with pytest.raises(ValueError, match="init"):
-        map_mlp(m, np.zeros(3))
+        map_mlp(m, init=np.zeros(3))
     with pytest.raises(ValueError, match="bias_scale"):
         sample_mlp(m)
     with pytest.raises(ValueError, match="Gaussian penalty"):
-        train_mlp(MLPModel(X, y, prior=Laplace(1.0)), "weight_decay")
+        train_mlp(MLPModel(X, y, prior=Laplace(1.0)), method="weight_decay")
 
 
 def test_with_prior_scale_shares_compiled_functions_and_pickles(data2d):
@@ -199,7 +199,9 @@ def test_sklearn_mlp_is_a_stationary_point_at_the_converted_scale(data2d, kind):
     assert rel < 1e-4
     wrong = m.with_prior_scale(wrong_tau)
     assert np.linalg.norm(negative_log_posterior(wrong)(th)[1]) / g_init > 100 * rel
-    res = map_mlp(m, sk, tol=1e-6)  # relative to the (already small) gradient at sklearn's point
+    res = map_mlp(
+        m, init=sk, tol=1e-6
+    )  # relative to the (already small) gradient at sklearn's point
     assert res.grad_norm / g_init < 1e-7  # measured 4e-10 / 6e-9
     # it stays there: the objective drops by a negligible part of the drop from the start
     # (F includes constants, so compare decreases; measured ~1e-6 .. 1e-5 of it) and the
@@ -248,7 +250,7 @@ def test_weight_decay_and_adam_l2_reach_the_lbfgs_map(opt_problem, method, lr):
     fg = negative_log_posterior(m)
     lam_min = _hessian_min_eig(fg, ref.theta)
     assert lam_min > 0  # a strict local minimum: the comparison below is well posed
-    res = train_mlp(m, method, random_seed=2, learning_rate=lr, tol=1e-7, max_steps=60000)
+    res = train_mlp(m, method=method, random_seed=2, learning_rate=lr, tol=1e-7, max_iter=60000)
     assert res.converged and res.relative_grad_norm <= 1e-7
     # near a strict minimum ||theta - theta*|| <= ||grad|| / lambda_min (to first order)
     # (both points carry a residual gradient; factor 2 for the second-order remainder)
@@ -260,7 +262,7 @@ def test_weight_decay_and_adam_l2_reach_the_lbfgs_map(opt_problem, method, lr):
 def test_adamw_fixed_point_is_not_the_map(opt_problem):
     """Started AT the MAP, AdamW walks away: its fixed point solves Adam(g0) = -c W."""
     m, ref = opt_problem
-    res = train_mlp(m, "adamw", ref.theta, learning_rate=3e-3, max_steps=20000)
+    res = train_mlp(m, method="adamw", init=ref.theta, learning_rate=3e-3, max_iter=20000)
     g_init = np.linalg.norm(negative_log_posterior(m)(m.glorot_init(2))[1])
     gap = res.grad_norm / g_init
     moved = np.linalg.norm(res.theta - ref.theta) / np.linalg.norm(ref.theta)
@@ -291,7 +293,7 @@ def test_dropout_training_lowers_the_dropout_objective_and_mc_passes_are_consist
     m = MLPModel(X, y, hidden=(10,), likelihood=GaussianLikelihood(sigma=SIGMA))
     rate, rng = 0.2, np.random.default_rng(5)
     th0 = m.glorot_init(0)
-    th = train_dropout(m, rate, th0, random_seed=0, steps=3000)
+    th = train_dropout(m, rate=rate, init=th0, random_seed=0, steps=3000)
 
     def expected_loss(t):  # Monte Carlo estimate of E_masks[J0] over 400 fresh masks
         return np.mean(
@@ -300,8 +302,8 @@ def test_dropout_training_lowers_the_dropout_objective_and_mc_passes_are_consist
 
     assert expected_loss(th) < 0.5 * expected_loss(th0)
     x = np.linspace(-3, 3, 41)[:, None]
-    a = mc_dropout_predict(m, th, x, rate, passes=400, random_seed=1)
-    b = mc_dropout_predict(m, th, x, rate, passes=400, random_seed=2)
+    a = mc_dropout_predict(m, th, x, rate=rate, passes=400, random_seed=1)
+    b = mc_dropout_predict(m, th, x, rate=rate, passes=400, random_seed=2)
     assert a.std(axis=0).min() > 0  # dropout stays on at prediction
     # two independent MC estimates of the predictive mean differ by N(0, 2 sd^2 / 400):
     # 5 standard errors bound the max over 41 points (family-wise ~2e-5)
@@ -341,13 +343,13 @@ def test_nuts_band_beside_map_and_mc_dropout(toy):
     assert sd[~inside].mean() > 1.5 * sd[inside].mean()  # uncertainty grows away from the data
     print(summary, sd[~inside].mean() / sd[inside].mean())  # the measured numbers (pytest -s)
     th_map = map_mlp(m, random_seed=0).theta
-    th_do = train_dropout(m, 0.2, random_seed=0, steps=2000)
+    th_do = train_dropout(m, rate=0.2, random_seed=0, steps=2000)
     ax = plot_predictive_bands(
         x[:, 0],
         {
             "NUTS": eta.reshape(-1, x.shape[0]),
             "MAP": m.predict_eta(th_map, x),
-            "MC dropout": mc_dropout_predict(m, th_do, x, 0.2, passes=200, random_seed=0),
+            "MC dropout": mc_dropout_predict(m, th_do, x, rate=0.2, passes=200, random_seed=0),
         },
         X_train=X,
         y_train=y,

@@ -86,9 +86,9 @@ def dropout_masks(model: MLPModel, rate: float, n: int, rng: np.random.Generator
 
 def train_dropout(
     model: MLPModel,
+    *,
     rate: float = 0.1,
     init: np.ndarray | None = None,
-    *,
     random_seed: object = None,
     learning_rate: float = 1e-2,
     steps: int = 5000,
@@ -124,6 +124,7 @@ def mc_dropout_predict(
     model: MLPModel,
     theta: np.ndarray,
     X: object,
+    *,
     rate: float,
     passes: int = 500,
     random_seed: object = None,

@@ -137,8 +137,8 @@ def make_result(
 
 def map_mlp(
     model: MLPModel,
-    init: object = None,
     *,
+    init: object = None,
     random_seed: object = None,
     tol: float = 1e-8,
     max_iter: int = 50000,

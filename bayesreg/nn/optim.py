@@ -74,7 +74,7 @@ def run_optimizer(
     theta0: np.ndarray,
     transform: GradientTransformation,
     stop: Callable[[np.ndarray, int], bool],
-    max_steps: int,
+    max_iter: int,
     check_every: int = 50,
 ) -> tuple[np.ndarray, int]:
     """Iterate ``theta <- theta + transform(grad_fn(theta))`` until ``stop(theta, k)``.
@@ -82,7 +82,7 @@ def run_optimizer(
     ``stop`` is asked every ``check_every`` steps. Returns (theta, number of steps).
     """
     state = DescentState(np.asarray(theta0, dtype=np.float64), transform.init(theta0), 0)
-    for k in range(1, max_steps + 1):
+    for k in range(1, max_iter + 1):
         state, _ = descent_step(state, grad_fn, transform)
         if k % check_every == 0 and stop(state.params, k):
             break
@@ -103,12 +103,12 @@ def _decay_of(model: MLPModel) -> float:
 
 def train_mlp(
     model: MLPModel,
+    *,
     method: str = "weight_decay",
     init: object = None,
-    *,
     random_seed: object = None,
     learning_rate: float = 1e-3,
-    max_steps: int = 200000,
+    max_iter: int = 200000,
     tol: float = 1e-6,
     settle: float = 1e-7,
 ) -> MLPMapResult:
@@ -130,7 +130,7 @@ def train_mlp(
     check_choice(method, "optimizer", OPTIMIZERS)
     lr = check_positive(learning_rate, "learning_rate", "train_mlp")
     tol = check_positive(tol, "tol", "train_mlp")
-    max_steps = check_positive_int(max_steps, "max_steps", "train_mlp")
+    max_iter = check_positive_int(max_iter, "max_iter", "train_mlp")
     c = _decay_of(model)
     theta0 = resolve_init(model, init, random_seed)
     full = negative_log_posterior(model)
@@ -149,7 +149,7 @@ def train_mlp(
         return bool(moved <= settle)
 
     transform = make_optimizer(method, lr, c, model.decay_mask())
-    theta, steps = run_optimizer(lambda th: -data(th)[1], theta0, transform, stop, max_steps)
+    theta, steps = run_optimizer(lambda th: -data(th)[1], theta0, transform, stop, max_iter)
     return make_result(
         model,
         theta,

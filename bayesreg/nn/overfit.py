@@ -66,7 +66,7 @@ def _fit_errors(model, scales, start, X_eval, y_eval, tol) -> tuple[np.ndarray, 
     """Training and evaluation errors of the MAP at each scale."""
     train, held = [], []
     for s in scales:
-        theta = map_mlp(model.with_prior_scale(s), start, tol=tol).theta
+        theta = map_mlp(model.with_prior_scale(s), init=start, tol=tol).theta
         train.append(
             _error(
                 model, theta, model.pymc_model["X"].get_value(), model.pymc_model["y"].get_value()

@@ -37,11 +37,11 @@ _NOT_RHAT = (
 
 def sample_mlp(
     model: MLPModel,
+    *,
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
     random_seed: object = None,
-    *,
     backend: str = "pymc",
     target_accept: float = 0.9,
 ) -> Any:
