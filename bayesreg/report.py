@@ -586,6 +586,17 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _overfitting_ylim(train: list[float], val: list[float]) -> tuple[float, float]:
+    """y limits showing both curves from the validation minimum on (the weak-penalty side,
+    where they part), with the heavy-penalty end (everything shrunk) off the top. Either curve
+    may be the lower one (a split's validation rows can be easier than its training rows)."""
+    best = int(np.argmin(val))
+    lo = min(min(train), min(val))
+    hi = max(max(train[best:]), max(val[best:]))
+    pad = 0.25 * (hi - lo) if hi > lo else 0.05 * abs(lo) + 1e-12
+    return lo - 0.3 * pad, hi + pad
+
+
 def _fig_overfitting(report, results, plt, bp) -> tuple[str, str, str] | None:
     names = list(results["models"])
     fig, axes = plt.subplots(1, len(names), figsize=(5.6 * len(names), 3.8), squeeze=False)
@@ -596,9 +607,7 @@ def _fig_overfitting(report, results, plt, bp) -> tuple[str, str, str] | None:
             best=o["chosen_scale"], xlabel="prior scale (larger = weaker penalty)",
             ylabel=o["criterion"],
         )  # fmt: skip
-        train, val, best = o["training"], o["validation"], int(np.argmin(o["validation"]))
-        # the heavy-penalty end (everything shrunk) is off the top: the turn is what matters
-        ax.set_ylim(0.97 * min(train), val[best] + 1.2 * (val[best] - min(train)))
+        ax.set_ylim(*_overfitting_ylim(o["training"], o["validation"]))
         ax.axvline(results["models"][k].prior.scale, color="C2", ls=":", lw=1.5,
                    label=f"report's scale: {num(results['models'][k].prior.scale)}")  # fmt: skip
         ax.legend(fontsize="small")

@@ -66,3 +66,16 @@ def test_a_failed_write_leaves_the_previous_report(tmp_path, monkeypatch, fail_o
         rep.write_report(_report("second"), _NO_RESULTS, out)
     after = {f: open(os.path.join(out, f), encoding="utf-8").read() for f in os.listdir(out)}
     assert after == before and not _leftovers(out)
+
+
+def test_overfitting_limits_show_both_curves_whichever_is_lower():
+    """Issue 12: on the default split of diabetes the validation error is *below* the training
+    error; the limits must still be increasing and contain both curves right of the minimum."""
+    from bayesreg.report import _overfitting_ylim
+
+    train = [6134.0, 4000.0, 3000.0, 2925.0, 2922.0, 2922.0]
+    val = [5406.0, 3500.0, 2710.0, 2740.0, 2760.0, 2762.0]
+    lo, hi = _overfitting_ylim(train, val)
+    assert lo < hi
+    assert lo < 2710.0 and hi > 2925.0  # both curves from the validation minimum on
+    assert hi < 5406.0  # the heavy-penalty end runs off the top
