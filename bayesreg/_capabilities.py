@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from bayesreg.priors import MapUndefinedError
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "KERNEL_LIKELIHOOD",
     "L1_PART",
     "QUADRATIC_LIKELIHOOD",
+    "SCALAR_SCALE",
     "SKLEARN_LOSS",
     "SMOOTH_PRIOR",
     "MapUndefinedError",
@@ -53,11 +56,15 @@ ELASTIC_PENALTY = Need(
 )
 GAUSSIAN_PENALTY = Need(
     "a Gaussian penalty c*||w||^2/2 (Prior.elastic_coefs with a = 0)",
-    lambda p, lik: (p.elastic_coefs(1.0) or (1.0, 0.0))[0] == 0.0,
+    lambda p, lik: bool(np.all(np.asarray((p.elastic_coefs(1.0) or (1.0, 0.0))[0]) == 0.0)),
 )
 L1_PART = Need(
     "a penalty with an L1 part (Prior.elastic_coefs with a > 0)",
-    lambda p, lik: (p.elastic_coefs(1.0) or (0.0, 0.0))[0] > 0.0,
+    lambda p, lik: bool(np.any(np.asarray((p.elastic_coefs(1.0) or (0.0, 0.0))[0]) > 0.0)),
+)
+SCALAR_SCALE = Need(
+    "one prior scale shared by every coefficient (a float Prior.scale, not one per coefficient)",
+    lambda p, lik: np.ndim(p.scale) == 0,
 )
 COLLAPSIBLE_PRIOR = Need(
     "a conditionally Gaussian prior on w (Prior.collapsible)", lambda p, lik: p.collapsible

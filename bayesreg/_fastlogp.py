@@ -37,7 +37,8 @@ posterior is the model's own, log-Jacobian of ``sigma_log__`` included; with ``s
 
 The buffer layout (all float64; integers are stored exactly) is private to this module:
 ``HEADER`` slots, then the expansion table (3 numbers per output variable: offset in theta,
-size, 1 if log-transformed), then the data arrays.
+size, 1 if log-transformed), then the data arrays, then the prior's ``a``, ``c`` and ``log Z``
+of each coefficient (a per-coefficient scale is the general case; one scale fills them equally).
 """
 
 from __future__ import annotations
@@ -69,15 +70,13 @@ __all__ = [
     _OFF_B,  # offset of the intercept, -1 without one
     _OFF_S,  # offset of sigma_log__, -1 when sigma is known (or Bernoulli)
     _SIGMA,  # the known sigma (1 for Bernoulli), or h, sigma's half-normal scale when estimated
-    _PA,  # prior: a (L1 coefficient) at sigma = 1
-    _PC,  # prior: c (L2 coefficient) at sigma = 1
-    _PLOGZ,  # prior: log Z per coordinate at sigma = 1
+    _PRIOR,  # offset of the prior's a, c and log Z per coefficient (3 p numbers, sigma = 1)
     _PSBS,  # 1: the prior's scale is scale * sigma, sigma estimated
     _NEXP,  # number of expanded (recorded) variables
     _EXPSPEC,  # offset of the expansion table
     _DATA,  # offset of the data arrays
-) = range(16)
-HEADER = 16
+) = range(14)
+HEADER = 14
 _LIK_SS, _LIK_DIRECT, _LIK_BERNOULLI = 0, 1, 2
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _HALF_LOG_2_OVER_PI = 0.5 * math.log(2.0 / math.pi)
@@ -176,24 +175,27 @@ def _logp_grad(x, buf, grad):  # pragma: no cover - compiled; tested through its
             grad[ow + j] = gw[j]
         for i in range(n):
             gb += r[i]
-    # the prior on w
-    a, c, logz = buf[_PA], buf[_PC], buf[_PLOGZ]
+    # the prior on w: per coefficient a_j |w_j| + c_j w_j^2 / 2 + log Z_j (at sigma = 1)
+    po = int(buf[_PRIOR])
     sbs = buf[_PSBS] != 0.0
-    if sbs:
-        a = a / sigma
-        c = c / (sigma * sigma)
-        logz = logz + s
-    s1 = 0.0
-    s2 = 0.0
+    ra = 1.0 / sigma if sbs else 1.0
+    rc = ra * ra
+    s1 = 0.0  # sum_j a_j |w_j| (at the sampled sigma)
+    s2 = 0.0  # sum_j c_j w_j^2
+    logz = 0.0
     for j in range(p):
         wj = w[j]
-        s1 += abs(wj)
-        s2 += wj * wj
+        aj = buf[po + j] * ra
+        cj = buf[po + p + j] * rc
+        s1 += aj * abs(wj)
+        s2 += cj * wj * wj
+        logz += buf[po + 2 * p + j]
         sign = 1.0 if wj > 0.0 else (-1.0 if wj < 0.0 else 0.0)
-        grad[ow + j] -= a * sign + c * wj
-    logp += -a * s1 - 0.5 * c * s2 - p * logz
+        grad[ow + j] -= aj * sign + cj * wj
+    logp += -s1 - 0.5 * s2 - logz
     if sbs:
-        gs += a * s1 + c * s2 - p
+        logp -= p * s
+        gs += s1 + s2 - p
     if ob >= 0:
         grad[ob] += gb
     if osg >= 0:
@@ -377,7 +379,6 @@ class KernelData:
         lay = model.layout
         head = np.zeros(HEADER)
         k = self._table.size // 3
-        head[_TOTAL] = HEADER + self._table.size + self._data.size
         head[_NDIM] = lay.size
         head[_P], head[_N], head[_LIK] = model.p, model.n, self.lik
         head[_OFF_W] = lay.slices["w"].start
@@ -385,7 +386,9 @@ class KernelData:
         head[_OFF_S] = lay.slices["sigma_log__"].start if "sigma_log__" in lay.slices else -1
         head[_NEXP], head[_EXPSPEC] = k, HEADER
         head[_DATA] = HEADER + self._table.size
-        return np.concatenate([head, self._table, self._data])
+        head[_PRIOR] = HEADER + self._table.size + self._data.size
+        head[_TOTAL] = head[_PRIOR] + 3 * model.p
+        return np.concatenate([head, self._table, self._data, np.zeros(3 * model.p)])
 
     def buffer(self, model: Any = None) -> np.ndarray:
         """A fresh buffer at ``model``'s prior scale and known sigma (default: the model it was
@@ -401,7 +404,10 @@ class KernelData:
         # with sigma estimated, the coefficients at sigma = 1: the kernel scales them by the
         # sampled sigma when the prior's scale is scale * sigma
         a, c = prior.elastic_coefs(1.0 if estimated else buf[_SIGMA])
-        buf[_PA], buf[_PC], buf[_PLOGZ] = a, c, elastic_log_normalizer(a, c)
+        p, po = model.p, int(buf[_PRIOR])
+        buf[po : po + p] = a
+        buf[po + p : po + 2 * p] = c
+        buf[po + 2 * p : po + 3 * p] = elastic_log_normalizer(a, c)
         buf[_PSBS] = float(prior.scale_by_sigma and estimated)
         return buf
 

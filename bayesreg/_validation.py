@@ -19,6 +19,7 @@ __all__ = [
     "check_nonnegative",
     "check_positive",
     "check_positive_int",
+    "check_positive_vector",
     "check_probability",
     "feature_names_of",
 ]
@@ -46,6 +47,34 @@ def _check_real(value: object, name: str, owner: str | None, interval: str, ok) 
 def check_positive(value: object, name: str, owner: str | None = None) -> float:
     """Return ``value`` as a float, or raise unless it is a finite real > 0."""
     return _check_real(value, name, owner, "(0, inf)", lambda v: 0.0 < v < np.inf)
+
+
+def check_positive_vector(value: object, name: str, owner: str | None = None) -> float | np.ndarray:
+    """A float > 0, or a read-only copy of a non-empty 1-D array of finite reals > 0 (one value
+    per coefficient); raise naming ``name`` otherwise. The caller's array is never kept."""
+    if np.ndim(value) == 0:
+        return check_positive(value, name, owner)
+    who = f" of {owner}" if owner else ""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The '{name}' parameter{who} must be a float or a 1-D array of floats > 0; got "
+            f"{value!r}."
+        ) from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"The '{name}' parameter{who} must be a float or a non-empty 1-D array (one value "
+            f"per coefficient); got shape {arr.shape}."
+        )
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
+    if bad.size:
+        raise ValueError(
+            f"The '{name}' parameter{who} must hold finite reals > 0; got "
+            f"{float(arr[bad[0]])!r} at index {int(bad[0])}."
+        )
+    arr.setflags(write=False)
+    return arr
 
 
 def check_nonnegative(value: object, name: str, owner: str | None = None) -> float:

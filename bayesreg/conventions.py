@@ -42,7 +42,12 @@ from numbers import Integral
 
 import numpy as np
 
-from bayesreg._validation import check_choice, check_positive, check_probability
+from bayesreg._validation import (
+    check_choice,
+    check_positive,
+    check_positive_vector,
+    check_probability,
+)
 from bayesreg.priors import ElasticNet, Gaussian, Laplace, Prior
 
 __all__ = ["CONVENTIONS", "penalty_to_prior", "prior_to_penalty"]
@@ -121,8 +126,10 @@ def penalty_to_prior(
     ----------
     convention : str
         One of :data:`CONVENTIONS` (see the module docstring for each objective).
-    strength : float
-        The library's penalty parameter: lam, alpha, lambda, or C for ``sklearn_logistic``.
+    strength : float or array of shape (p,)
+        The library's penalty parameter: lam, alpha, lambda, or C for ``sklearn_logistic``; an
+        array gives one strength per coefficient (glmnet's ``penalty.factor`` times lambda) and
+        a prior with per-coefficient scales.
     sigma : float, default 1.0
         Noise sd of the Gaussian likelihood (1 for Bernoulli).
     n : int, optional
@@ -139,7 +146,7 @@ def penalty_to_prior(
         ``Gaussian`` (rho = 0), ``Laplace`` (rho = 1) or ``ElasticNet``.
     """
     check_choice(convention, "convention", CONVENTIONS)
-    strength = check_positive(strength, "strength", "penalty_to_prior")
+    strength = check_positive_vector(strength, "strength", "penalty_to_prior")
     sigma = check_positive(sigma, "sigma", "penalty_to_prior")
     nf = _check_n(convention, n)
     rho = _resolve_rho(convention, l1_ratio)
@@ -149,7 +156,7 @@ def penalty_to_prior(
         lam_sum = _multiplier(convention, nf) * strength
     s2 = sigma**2
     if rho == 0.0:
-        eff = float(np.sqrt(s2 / lam_sum))
+        eff = np.sqrt(s2 / lam_sum)
         cls = Gaussian
     elif rho == 1.0:
         eff = s2 / lam_sum
@@ -165,8 +172,12 @@ def penalty_to_prior(
 
 def prior_to_penalty(
     prior: Prior, convention: str, *, sigma: float = 1.0, n: int | None = None
-) -> float:
+) -> float | np.ndarray:
     """The library's penalty strength whose minimizer is this prior's MAP.
+
+    A float, or an array of shape (p,) (one strength per coefficient) for a prior with
+    per-coefficient scales: a library with a single strength then needs its columns rescaled
+    (``X_j * s_j`` with ``s_j`` proportional to ``1 / strength_j`` for an L1 penalty).
 
     The inverse of :func:`penalty_to_prior`: ``prior_to_penalty(penalty_to_prior(c, a, ...), c,
     ...) == a``. Any prior whose penalty is ``a ||w||_1 + c ||w||^2 / 2``
@@ -189,14 +200,27 @@ def prior_to_penalty(
     # -log posterior * sigma^2 = J0 + sigma^2 (a ||w||_1 + c ||w||^2 / 2)
     #                          = J0 + lam_sum (rho ||w||_1 + (1 - rho) / 2 ||w||^2)
     a, c = coefs
-    lam_sum = sigma**2 * (a + c)
-    rho = a / (a + c)
+    lam_sum = sigma**2 * (np.asarray(a) + np.asarray(c))
+    rho = _common_l1_ratio(np.asarray(a) / (np.asarray(a) + np.asarray(c)), prior)
     fixed = _FIXED_RHO.get(convention)
     if fixed is not None and rho != fixed:
         raise ValueError(
             f"The {convention!r} convention expresses only l1_ratio={fixed} penalties; "
             f"{prior!r} has l1_ratio={rho}."
         )
-    if convention == "sklearn_logistic":
-        return 1.0 / lam_sum
-    return lam_sum / _multiplier(convention, nf)
+    out = (
+        1.0 / lam_sum if convention == "sklearn_logistic" else lam_sum / _multiplier(convention, nf)
+    )
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _common_l1_ratio(rho: np.ndarray, prior: Prior) -> float:
+    """The one L1 share of a (possibly per-coefficient) elastic penalty: conventions have one
+    l1_ratio, so a prior whose coefficients mix L1 and L2 differently has no convention."""
+    values = np.unique(np.ravel(rho))
+    if values.size > 1 and np.ptp(values) > 1e-12:
+        raise ValueError(
+            f"{prior!r} mixes L1 and L2 differently across coefficients (l1_ratio from "
+            f"{values.min():.3g} to {values.max():.3g}); a library convention has one l1_ratio."
+        )
+    return float(values[0])

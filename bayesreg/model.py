@@ -95,7 +95,8 @@ class _Structure:
         self.layout: ParamLayout | None = None
         self.cache: dict[Hashable, Any] = {}
         self.scale_vars: list[Any] = []
-        self.synced_scale: float | None = None
+        #: the scale last written into ``scale_vars`` (a float, or a read-only (p,) array)
+        self.synced_scale: float | np.ndarray | None = None
 
 
 class CompiledModel:
@@ -169,39 +170,61 @@ class CompiledModel:
         """Write this model's prior scale into every registered shared variable (O(1) when
         they already hold it). Called before any compiled function runs."""
         st = self._structure
-        scale = float(self.prior.scale)
-        if st.synced_scale != scale:
-            for var in st.scale_vars:
-                var.set_value(np.asarray(scale, dtype=var.dtype))
-            st.synced_scale = scale
+        scale = self.prior.scale
+        # a float compares in O(1); a per-coefficient scale is an immutable array, so the same
+        # object means the same values (the O(p) comparison runs only when it was replaced)
+        if st.synced_scale is scale or (
+            st.synced_scale is not None
+            and np.shape(st.synced_scale) == np.shape(scale)
+            and np.array_equal(st.synced_scale, scale)
+        ):
+            return
+        for var in st.scale_vars:
+            var.set_value(np.asarray(scale, dtype=var.dtype))
+        st.synced_scale = scale
 
     # -- hyperparameters -------------------------------------------------------------------
     @property
-    def prior_scale(self) -> float:
-        """Current prior scale (the value in the ``prior_scale`` data container)."""
+    def prior_scale(self) -> float | np.ndarray:
+        """Current prior scale (the value in the ``prior_scale`` data container): a float, or
+        a read-only array of shape (p,) for a per-coefficient scale."""
         return self.prior.scale
 
-    def set_prior_scale(self, value: float) -> None:
+    def _rescaled_prior(self, value: object, where: str) -> Prior:
+        """``self.prior`` at scale ``value``, which must have the shape of the current one
+        (the compiled graph's ``prior_scale`` data has that shape)."""
+        if np.ndim(value) == 0:
+            value = check_positive(value, "prior_scale", where)
+        new = self.prior.with_scale(value)
+        if np.shape(new.scale) != np.shape(self.prior.scale):
+            raise ValueError(
+                f"The 'prior_scale' parameter of {where} must have the shape of the model's "
+                f"prior scale, {np.shape(self.prior.scale)} (its graph is compiled for it); got "
+                f"shape {np.shape(new.scale)}. Build a new model to change between one scale "
+                "and one scale per coefficient."
+            )
+        return new
+
+    def set_prior_scale(self, value: float | np.ndarray) -> None:
         """Change this model's prior scale in place: no rebuild, no recompilation.
 
         The compiled functions read the shared ``prior_scale`` variable, which :meth:`sync`
         sets from ``self.prior`` before each use. Library functions that need other scales use
         :meth:`with_prior_scale` instead and leave the caller's model as it was.
         """
-        value = check_positive(value, "prior_scale", "RegressionModel.set_prior_scale")
-        self.prior = self.prior.with_scale(value)
+        self.prior = self._rescaled_prior(value, f"{type(self).__name__}.set_prior_scale")
         self.sync()
 
-    def with_prior_scale(self, value: float) -> Self:
+    def with_prior_scale(self, value: float | np.ndarray) -> Self:
         """A model equal to this one but for the prior scale, sharing every compiled function.
 
         No rebuild and no recompilation; this model is not changed.
         """
-        value = check_positive(value, "prior_scale", "RegressionModel.with_prior_scale")
+        prior = self._rescaled_prior(value, f"{type(self).__name__}.with_prior_scale")
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.__dict__.pop("_bound", None)
-        new.prior = self.prior.with_scale(value)
+        new.prior = prior
         return new
 
     @property
@@ -354,6 +377,7 @@ class RegressionModel(CompiledModel):
             )
         X_arr.setflags(write=False)
         y_arr.setflags(write=False)
+        prior.check_size(p, "X")
         self.X = X_arr
         self.y = y_arr
         self.prior = prior
@@ -399,7 +423,7 @@ class RegressionModel(CompiledModel):
         st.term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
         st.layout = ParamLayout.of(m)
         st.scale_vars.append(scale)
-        st.synced_scale = float(self.prior.scale)
+        st.synced_scale = self.prior.scale
 
     # -- compiled functions ----------------------------------------------------------------
     def initial_point(self) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import special
 
 from bayesreg._lazy import lazy_module
-from bayesreg._validation import check_positive, check_probability
+from bayesreg._validation import check_positive, check_positive_vector, check_probability
 
 # PyMC and PyTensor load when a model graph is first built (to_pymc), not at import
 pm = lazy_module("pymc")
@@ -50,6 +50,42 @@ __all__ = [
 #: every concrete prior class with a ``name``, filled by ``Prior.__init_subclass__``: the one
 #: name table that estimators, selection, Gibbs, the report and the CLI read
 _REGISTRY: dict[str, type[Prior]] = {}
+
+
+def _check_scale(scale: object, cls: type) -> float | np.ndarray:
+    """A prior's scale: a float > 0, or (``cls.per_coefficient_scale``) a read-only copy of a
+    1-D array of finite reals > 0, one per coefficient."""
+    owner = cls.__name__
+    if np.ndim(scale) == 0:
+        return check_positive(scale, "scale", owner)
+    if not cls.per_coefficient_scale:
+        raise ValueError(
+            f"The 'scale' parameter of {owner} must be one float > 0 (its global scale); got "
+            f"an array of shape {np.shape(scale)}. Per-coefficient scales are offered by "
+            f"{', '.join(sorted(c.__name__ for c in _REGISTRY.values() if c.per_coefficient_scale))}."
+        )
+    return check_positive_vector(scale, "scale", owner)
+
+
+def _scale_repr(scale: float | np.ndarray) -> str:
+    if np.ndim(scale) == 0:
+        return repr(scale)
+    return np.array2string(np.asarray(scale), separator=", ", threshold=8, precision=6)
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+    return a == b
+
+
+def _hashable(v: object) -> object:
+    return (v.shape, v.tobytes()) if isinstance(v, np.ndarray) else v
+
+
+def _per_coef_sum(values: float | np.ndarray, size: int) -> float:
+    """sum over ``size`` coefficients of a per-coefficient constant (a float or shape (size,))."""
+    return float(np.sum(np.broadcast_to(values, (size,))))
 
 
 def soft_threshold(v: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
@@ -81,6 +117,9 @@ class Prior(ABC):
     #: NUTS target acceptance the samplers use for this prior unless the caller sets one
     #: (None: the package default)
     default_target_accept: ClassVar[float | None] = None
+    #: True when ``scale`` may be a vector, one scale per coefficient (priors whose
+    #: coefficients are independent given their scales); False: one global scale only
+    per_coefficient_scale: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -88,33 +127,45 @@ class Prior(ABC):
         if "name" in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
             _REGISTRY[cls.name] = cls
 
-    def __init__(self, scale: float = 1.0, *, scale_by_sigma: bool = False) -> None:
-        self.scale = check_positive(scale, "scale", type(self).__name__)
+    def __init__(self, scale: float | np.ndarray = 1.0, *, scale_by_sigma: bool = False) -> None:
+        self.scale = _check_scale(scale, type(self))
         self.scale_by_sigma = bool(scale_by_sigma)
 
     # -- scale -----------------------------------------------------------------------------
-    def effective_scale(self, sigma: float = 1.0) -> float:
-        """The scale actually used: ``scale * sigma`` if ``scale_by_sigma`` else ``scale``."""
+    def effective_scale(self, sigma: float = 1.0) -> float | np.ndarray:
+        """The scale actually used: ``scale * sigma`` if ``scale_by_sigma`` else ``scale``
+        (a float, or an array of shape (p,) for per-coefficient scales)."""
         if self.scale_by_sigma:
             return self.scale * check_positive(sigma, "sigma")
         return self.scale
 
-    def with_scale(self, scale: float) -> Prior:
-        """A copy of this prior with another scale."""
+    def with_scale(self, scale: float | np.ndarray) -> Prior:
+        """A copy of this prior with another scale (a float, or one per coefficient)."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.scale = check_positive(scale, "scale", type(self).__name__)
+        new.scale = _check_scale(scale, type(self))
         return new
+
+    def check_size(self, n_coefs: int, owner: str) -> None:
+        """Raise unless a per-coefficient scale has one entry per coefficient of ``owner``."""
+        if np.ndim(self.scale) == 1 and self.scale.size != n_coefs:
+            raise ValueError(
+                f"The 'scale' of {self!r} has {self.scale.size} entries (one per coefficient) "
+                f"but {owner} has {n_coefs} coefficients; give {n_coefs} scales or one float."
+            )
 
     def __repr__(self) -> str:
         extra = ", scale_by_sigma=True" if self.scale_by_sigma else ""
-        return f"{type(self).__name__}(scale={self.scale!r}{extra})"
+        return f"{type(self).__name__}(scale={_scale_repr(self.scale)}{extra})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.__dict__ == other.__dict__
+        if type(self) is not type(other) or self.__dict__.keys() != other.__dict__.keys():
+            return False
+        return all(_same(v, other.__dict__[k]) for k, v in self.__dict__.items())
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, tuple(sorted(self.__dict__.items()))))
+        items = sorted((k, _hashable(v)) for k, v in self.__dict__.items())
+        return hash((type(self).__name__, tuple(items)))
 
     # -- capabilities ----------------------------------------------------------------------
     def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float] | None:
@@ -202,17 +253,17 @@ class Gaussian(Prior):
     """
 
     name = "gaussian"
+    per_coefficient_scale = True
 
     def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
         tau = self.effective_scale(sigma)
         w = np.asarray(w, dtype=np.float64)
-        return float(
-            -0.5 * np.sum(w**2) / tau**2 - w.size * (np.log(tau) + 0.5 * np.log(2 * np.pi))
-        )
+        log_norm = _per_coef_sum(np.log(tau), w.size) + w.size * 0.5 * np.log(2 * np.pi)
+        return float(-0.5 * np.sum(w**2 / tau**2) - log_norm)
 
     def penalty(self, w: np.ndarray, sigma: float = 1.0) -> float:
         tau = self.effective_scale(sigma)
-        return float(0.5 * np.sum(np.asarray(w, dtype=np.float64) ** 2) / tau**2)
+        return float(0.5 * np.sum(np.asarray(w, dtype=np.float64) ** 2 / tau**2))
 
     def penalty_grad(self, w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
         return np.asarray(w, dtype=np.float64) / self.effective_scale(sigma) ** 2
@@ -221,7 +272,7 @@ class Gaussian(Prior):
         tau = self.effective_scale(sigma)
         return np.asarray(v, dtype=np.float64) / (1.0 + step / tau**2)
 
-    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float]:
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float | np.ndarray]:
         return 0.0, 1.0 / self.effective_scale(sigma) ** 2
 
     def to_pymc(self, name, scale, sigma=None, dims="feature"):
@@ -237,14 +288,16 @@ class Laplace(Prior):
 
     name = "laplace"
     is_smooth = False
+    per_coefficient_scale = True
 
     def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
         b = self.effective_scale(sigma)
         w = np.asarray(w, dtype=np.float64)
-        return float(-np.sum(np.abs(w)) / b - w.size * np.log(2 * b))
+        return float(-np.sum(np.abs(w) / b) - _per_coef_sum(np.log(2 * b), w.size))
 
     def penalty(self, w: np.ndarray, sigma: float = 1.0) -> float:
-        return float(np.sum(np.abs(np.asarray(w, dtype=np.float64))) / self.effective_scale(sigma))
+        b = self.effective_scale(sigma)
+        return float(np.sum(np.abs(np.asarray(w, dtype=np.float64)) / b))
 
     def penalty_grad(self, w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
         return np.sign(np.asarray(w, dtype=np.float64)) / self.effective_scale(sigma)
@@ -252,21 +305,31 @@ class Laplace(Prior):
     def prox(self, v: np.ndarray, step: float, sigma: float = 1.0) -> np.ndarray:
         return soft_threshold(v, step / self.effective_scale(sigma))
 
-    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float]:
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float | np.ndarray, float]:
         return 1.0 / self.effective_scale(sigma), 0.0
 
     def to_pymc(self, name, scale, sigma=None, dims="feature"):
         return pm.Laplace(name, mu=0.0, b=self.pymc_scale(scale, sigma), dims=dims)
 
 
-def elastic_log_normalizer(a: float, c: float) -> float:
-    """log of Z = int exp(-a|w| - c w^2/2) dw (a, c >= 0, not both 0)."""
-    if c == 0.0:
-        return float(np.log(2.0 / a))
+def elastic_log_normalizer(a: float | np.ndarray, c: float | np.ndarray) -> float | np.ndarray:
+    """log of Z = int exp(-a|w| - c w^2/2) dw (a, c >= 0, not both 0), elementwise.
+
+    A float for scalar ``a`` and ``c``; otherwise an array of their broadcast shape (one
+    constant per coefficient).
+    """
+    a_arr, c_arr = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(c, np.float64))
+    quad = c_arr > 0.0
+    safe_c = np.where(quad, c_arr, 1.0)
+    safe_a = np.where(a_arr > 0.0, a_arr, 1.0)
     # Z = 2 sqrt(pi/(2c)) exp(a^2/(2c)) erfc(a/sqrt(2c)); erfcx keeps it finite for large a.
-    return float(
-        np.log(2.0) + 0.5 * np.log(np.pi / (2.0 * c)) + np.log(special.erfcx(a / np.sqrt(2.0 * c)))
+    gaussian_part = (
+        np.log(2.0)
+        + 0.5 * np.log(np.pi / (2.0 * safe_c))
+        + np.log(special.erfcx(a_arr / np.sqrt(2.0 * safe_c)))
     )
+    out = np.where(quad, gaussian_part, np.log(2.0 / safe_a))
+    return float(out) if out.ndim == 0 else out
 
 
 class ElasticNet(Prior):
@@ -280,8 +343,15 @@ class ElasticNet(Prior):
 
     name = "elasticnet"
     is_smooth = False
+    per_coefficient_scale = True
 
-    def __init__(self, scale: float = 1.0, l1_ratio: float = 0.5, *, scale_by_sigma: bool = False):
+    def __init__(
+        self,
+        scale: float | np.ndarray = 1.0,
+        l1_ratio: float = 0.5,
+        *,
+        scale_by_sigma: bool = False,
+    ):
         super().__init__(scale)
         if scale_by_sigma:
             raise ValueError(
@@ -291,21 +361,22 @@ class ElasticNet(Prior):
         self.l1_ratio = check_probability(l1_ratio, "l1_ratio", "ElasticNet")
 
     def __repr__(self) -> str:
-        return f"ElasticNet(scale={self.scale!r}, l1_ratio={self.l1_ratio!r})"
+        return f"ElasticNet(scale={_scale_repr(self.scale)}, l1_ratio={self.l1_ratio!r})"
 
-    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float, float]:
+    def elastic_coefs(self, sigma: float = 1.0) -> tuple[float | np.ndarray, float | np.ndarray]:
         lam = 1.0 / self.effective_scale(sigma)
         return lam * self.l1_ratio, lam * (1.0 - self.l1_ratio)
 
     def logpdf(self, w: np.ndarray, sigma: float = 1.0) -> float:
         a, c = self.elastic_coefs(sigma)
         w = np.asarray(w, dtype=np.float64)
-        return float(-self.penalty(w, sigma) - w.size * elastic_log_normalizer(a, c))
+        log_z = _per_coef_sum(elastic_log_normalizer(a, c), w.size)
+        return float(-self.penalty(w, sigma) - log_z)
 
     def penalty(self, w: np.ndarray, sigma: float = 1.0) -> float:
         a, c = self.elastic_coefs(sigma)
         w = np.asarray(w, dtype=np.float64)
-        return float(a * np.sum(np.abs(w)) + 0.5 * c * np.sum(w**2))
+        return float(np.sum(a * np.abs(w)) + 0.5 * np.sum(c * w**2))
 
     def penalty_grad(self, w: np.ndarray, sigma: float = 1.0) -> np.ndarray:
         a, c = self.elastic_coefs(sigma)

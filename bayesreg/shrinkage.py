@@ -208,12 +208,18 @@ def prior_effective_nonzeros(
     sigma = check_positive(sigma, "sigma", "prior_effective_nonzeros")
     # the scale-mixture form follows from the penalty a ||w||_1 + c ||w||^2 / 2
     coefs = model.prior.elastic_coefs(sigma)
-    if coefs is not None and coefs[0] == 0.0:  # Gaussian(tau): c = 1 / tau^2, lambda_j = 1
-        tau = 1.0 / np.sqrt(coefs[1])
-        m = effective_nonzeros(model.X, sigma, tau, fit_intercept=model.fit_intercept)
-        return np.full(size, m)
-    if coefs is not None and coefs[1] == 0.0:  # Laplace(b): a = 1 / b
-        b = 1.0 / coefs[0]
+    if coefs is not None and np.all(np.asarray(coefs[0]) == 0.0):
+        # Gaussian(tau): c = 1 / tau^2; one scale: tau with lambda_j = 1, else lambda_j = tau_j
+        if np.ndim(coefs[1]) == 0:
+            tau = 1.0 / np.sqrt(coefs[1])
+            m = effective_nonzeros(model.X, sigma, tau, fit_intercept=model.fit_intercept)
+            return np.full(size, m)
+        lam = np.broadcast_to(1.0 / np.sqrt(coefs[1]), (size, model.p))
+        return effective_nonzeros(
+            model.X, np.full(size, sigma), np.ones(size), lam, fit_intercept=model.fit_intercept
+        )
+    if coefs is not None and np.all(np.asarray(coefs[1]) == 0.0):  # Laplace(b): a = 1 / b
+        b = 1.0 / np.asarray(coefs[0])
         lam2 = np.random.default_rng(random_seed).exponential(2.0 * b**2, size=(size, model.p))
         return effective_nonzeros(
             model.X,

@@ -276,7 +276,7 @@ def _closed_form(ctx: _Context) -> VerificationRow:
     return ctx.row(
         "closed form (ridge)", w, b, expected=True, tolerance=_TOL_CLOSED,
         seconds=time.perf_counter() - t0,
-        note=f"ridge normal equations, alpha = sigma^2/tau^2 = {alpha:.6g}",
+        note=f"ridge normal equations, alpha = sigma^2/tau^2 = {_strength_text(alpha)}",
     )  # fmt: skip
 
 
@@ -285,7 +285,7 @@ def _sklearn_regression(model: RegressionModel, sigma: float, factor: float):
     from sklearn import linear_model as lm
 
     prior, fi = model.prior, model.fit_intercept
-    a, c = prior.elastic_coefs(sigma)
+    a, c = prior.elastic_coefs(sigma)  # one scale here (_sklearn rescales the columns)
     if a == 0:
         alpha = prior_to_penalty(prior, "sklearn_ridge", sigma=sigma) * factor
         return f"sklearn Ridge(alpha={alpha:.4g})", lm.Ridge(
@@ -328,19 +328,63 @@ _SKLEARN_ESTIMATOR = Need(
 )
 
 
+def _strength_text(alpha: float | np.ndarray) -> str:
+    if np.ndim(alpha) == 0:
+        return f"{alpha:.6g}"
+    return f"[{np.min(alpha):.4g} .. {np.max(alpha):.4g}] (one per coefficient)"
+
+
+def _column_rescaling(prior: Any, sigma: float) -> np.ndarray | None:
+    """r (p,) with which ``X_j / r_j`` turns a per-coefficient L1-only or L2-only penalty into
+    one strength (that of coefficient 0): ``w_j = v_j / r_j`` makes ``a_j |w_j| = a_0 |v_j|``
+    for ``r_j = a_j / a_0`` and ``c_j w_j^2 = c_0 v_j^2`` for ``r_j = sqrt(c_j / c_0)``.
+    None for one scale (nothing to do) or a per-coefficient mix of L1 and L2 (impossible)."""
+    if np.ndim(prior.scale) == 0:
+        return None
+    a, c = (
+        np.broadcast_to(np.asarray(v, np.float64), prior.scale.shape)
+        for v in prior.elastic_coefs(sigma)
+    )
+    if np.all(c == 0.0):
+        return a / a[0]
+    if np.all(a == 0.0):
+        return np.sqrt(c / c[0])
+    return None
+
+
+#: scikit-learn has one penalty strength: per-coefficient scales are made uniform by rescaling
+#: the columns, which works for an L1-only or an L2-only penalty
+_ONE_SKLEARN_STRENGTH = Need(
+    "one penalty strength: one prior scale, or per-coefficient scales of an L1-only or L2-only "
+    "penalty (made uniform by rescaling the columns)",
+    lambda p, lik: np.ndim(p.scale) == 0 or _column_rescaling(p, 1.0) is not None,
+)
+
+
 def _sklearn(ctx: _Context) -> VerificationRow:
-    """The scikit-learn estimator of the likelihood's loss, at the converted strength."""
+    """The scikit-learn estimator of the likelihood's loss, at the converted strength.
+
+    With per-coefficient scales, scikit-learn fits ``X / r`` at coefficient 0's strength and its
+    coefficients are divided by r (:func:`_column_rescaling`)."""
     t0 = time.perf_counter()
     m = ctx.model
+    r = _column_rescaling(m.prior, ctx.sigma)
+    X, note = m.X, "strength from prior_to_penalty"
+    if r is not None:
+        X = m.X / r
+        m = RegressionModel(
+            X, m.y, m.prior.with_scale(float(m.prior.scale[0])), m.likelihood, m.fit_intercept
+        )
+        note += "; per-coefficient scales: columns rescaled to coefficient 0's strength"
     name, est = _SKLEARN_ESTIMATORS[m.likelihood.sklearn_loss](m, ctx.sigma, ctx.factor)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est.fit(m.X, m.y)
-    w = np.ravel(est.coef_).astype(np.float64)
+        est.fit(X, m.y)
+    w = np.ravel(est.coef_).astype(np.float64) / (1.0 if r is None else r)
     b = float(np.ravel(est.intercept_)[0]) if m.fit_intercept else 0.0
     return ctx.row(
         name, w, b, expected=True, tolerance=_TOL_SKLEARN, seconds=time.perf_counter() - t0,
-        note="strength from prior_to_penalty",
+        note=note,
     )  # fmt: skip
 
 
@@ -413,7 +457,10 @@ _ROW_KINDS: tuple[RowKind, ...] = (
     RowKind("map_alt", "another MAP solver", (), _map_alt),
     RowKind("closed_form", "closed form", (GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD), _closed_form),
     RowKind(
-        "sklearn", "scikit-learn", (ELASTIC_PENALTY, SKLEARN_LOSS, _SKLEARN_ESTIMATOR), _sklearn
+        "sklearn",
+        "scikit-learn",
+        (ELASTIC_PENALTY, SKLEARN_LOSS, _SKLEARN_ESTIMATOR, _ONE_SKLEARN_STRENGTH),
+        _sklearn,
     ),
     RowKind("find_map", "pm.find_MAP", (), _find_map),
     RowKind("weight_decay", "weight_decay", _L2, _descent("weight_decay")),
@@ -436,7 +483,7 @@ def _context(model, tol, conversion_factor, max_iter, demo_steps) -> _Context:
     return _Context(
         model=model, ref=ref, sigma=float(sigma),
         log_sigma=None if ref.sigma is None else float(np.log(ref.sigma)),
-        l1=coefs is not None and coefs[0] > 0, factor=conversion_factor, tol=tol,
+        l1=coefs is not None and bool(np.any(np.asarray(coefs[0]) > 0)), factor=conversion_factor, tol=tol,
         max_iter=max_iter, demo_steps=demo_steps,
     )  # fmt: skip
 

@@ -154,6 +154,11 @@ class MLPModel(CompiledModel):
             )
         if prior.scale_by_sigma and not likelihood.has_sigma:
             raise ValueError(f"{prior!r} has scale_by_sigma=True but {likelihood!r} has no sigma.")
+        if np.ndim(prior.scale) != 0:
+            raise ValueError(
+                f"The 'prior' parameter of {owner} must have one scale for every weight (weight "
+                f"decay); got the per-coefficient {prior!r}."
+            )
         if isinstance(hidden, int | np.integer) or not isinstance(hidden, Sequence):
             raise TypeError(
                 f"The 'hidden' parameter of {owner} must be a sequence of ints (e.g. (16,)); "
@@ -241,7 +246,7 @@ class MLPModel(CompiledModel):
         st.term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
         st.layout = ParamLayout.of(m)
         st.scale_vars.append(scale)
-        st.synced_scale = float(self.prior.scale)
+        st.synced_scale = self.prior.scale
 
     def _bias(self, name: str, dim: str):
         import pymc as pm

@@ -19,6 +19,7 @@ from bayesreg.regularizers.dropout import (
     dropout_logistic_quadratic,
     dropout_map,
     dropout_penalty_weights,
+    dropout_prior,
     dropout_prior_scales,
     dropout_sgd,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "dropout_logistic_quadratic",
     "dropout_map",
     "dropout_penalty_weights",
+    "dropout_prior",
     "dropout_prior_scales",
     "dropout_sgd",
     "early_stopping_df",

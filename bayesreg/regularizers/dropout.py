@@ -60,6 +60,7 @@ from bayesreg._validation import (
     check_random_seed,
     check_X_y,
 )
+from bayesreg.priors import Gaussian
 from bayesreg.regularizers._common import check_rate, per_feature_ridge
 
 __all__ = [
@@ -122,6 +123,59 @@ def dropout_prior_scales(X: object, rate: float, sigma: float = 1.0) -> np.ndarr
     weights = dropout_penalty_weights(X, rate)
     with np.errstate(divide="ignore"):
         return sigma / np.sqrt(weights)
+
+
+def dropout_prior(X: object, rate: float, sigma: float | None = None) -> Gaussian:
+    """The Gaussian prior, one scale per coefficient, whose MAP is dropout's solution.
+
+    ``w_j ~ N(0, tau_j^2)`` with ``1 / tau_j^2 = q ||x_j||^2 / ((1 - q) sigma^2)``
+    (:func:`dropout_prior_scales`; ``x_j`` the column as it is dropped, not centred). With
+    ``sigma=None`` the prior is written ``scale_by_sigma=True`` with
+    ``scale_j = sqrt((1 - q) / (q ||x_j||^2))``, so ``tau_j = scale_j * sigma`` follows the
+    model's sigma (known or estimated) and the penalty ``sum_j w_j^2 / (2 tau_j^2)`` added to
+    ``SSE / (2 sigma^2)`` is ``E_masks[SSE] / (2 sigma^2)`` for every sigma. Then
+    ``map_estimate(RegressionModel(X, y, dropout_prior(X, q)))`` equals :func:`dropout_map`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        The inputs as they are dropped (not centred).
+    rate : float in (0, 1)
+        Dropout probability q (q = 0 is no penalty: a flat prior, which is not a Gaussian).
+    sigma : float > 0, optional
+        A fixed noise sd (the prior then has fixed scales ``tau_j``); None: scaled by the
+        model's sigma.
+
+    Returns
+    -------
+    Gaussian
+        With ``scale`` of shape (p,).
+
+    Raises
+    ------
+    ValueError
+        For rate = 0 or a column of zeros (never dropped, never penalized: tau_j = inf).
+    """
+    q = check_rate(rate, "dropout_prior")
+    if sigma is not None:
+        sigma = check_positive(sigma, "sigma", "dropout_prior")
+    weights = dropout_penalty_weights(X, q)
+    if q == 0.0 or not np.all(weights > 0):
+        why = (
+            "rate=0 penalizes nothing"
+            if q == 0.0
+            else (
+                f"column {int(np.flatnonzero(weights <= 0)[0])} of X is all zeros, so dropout does "
+                "not penalize its coefficient"
+            )
+        )
+        raise ValueError(
+            f"dropout_prior has no Gaussian prior here: {why} (tau = inf, a flat prior). "
+            "Use a rate in (0, 1) and drop all-zero columns."
+        )
+    if sigma is None:
+        return Gaussian(1.0 / np.sqrt(weights), scale_by_sigma=True)
+    return Gaussian(dropout_prior_scales(X, rate, sigma))
 
 
 def dropout_map(

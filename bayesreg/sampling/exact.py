@@ -136,7 +136,8 @@ def exact_problem(model: RegressionModel) -> str | None:
 
 
 def _design(model: RegressionModel) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Z = [X, 1] (or X), the penalty mask D (0 for the flat-prior intercept), the names."""
+    """Z = [X, 1] (or X), the prior precision's diagonal at c = 1 per unit of the prior's
+    ``c_j = 1 / tau_j^2`` (0 for the flat-prior intercept), the names."""
     X, n = model.X, model.n
     Z = np.column_stack([X, np.ones(n)]) if model.fit_intercept else X
     pen = np.ones(Z.shape[1])
@@ -146,6 +147,13 @@ def _design(model: RegressionModel) -> tuple[np.ndarray, np.ndarray, tuple[str, 
         [f"w[{f}]" for f in model.feature_names] + (["intercept"] if model.fit_intercept else [])
     )
     return Z, pen, names
+
+
+def _with_intercept(c: float | np.ndarray, model: RegressionModel) -> np.ndarray:
+    """The prior precisions c_j of the p weights, then (with an intercept) a placeholder 1
+    that ``_design``'s zero mask removes."""
+    c = np.broadcast_to(np.asarray(c, dtype=np.float64), (model.p,))
+    return np.append(c, 1.0) if model.fit_intercept else c
 
 
 def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
@@ -172,13 +180,13 @@ def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
     ZtZ, Zty = Z.T @ Z, Z.T @ y
     sigma = model.likelihood.fixed_sigma
     if sigma is not None:
-        _, c = model.prior.elastic_coefs(sigma)  # c = 1 / tau^2
-        A = ZtZ / sigma**2 + np.diag(pen * c)
+        _, c = model.prior.elastic_coefs(sigma)  # c = 1 / tau^2 (one per coefficient or a float)
+        A = ZtZ / sigma**2 + np.diag(pen * _with_intercept(c, model))
         L = linalg.cholesky(A, lower=True)
         mean = linalg.cho_solve((L, True), Zty / sigma**2)
         return ConjugatePosterior(names, mean, L, float(sigma), p, model.fit_intercept)
     _, c = model.prior.elastic_coefs(1.0)  # tau = scale * sigma: c = 1 / scale^2 at sigma = 1
-    A0 = ZtZ + np.diag(pen * c)
+    A0 = ZtZ + np.diag(pen * _with_intercept(c, model))
     L0 = linalg.cholesky(A0, lower=True)
     mean = linalg.cho_solve((L0, True), Zty)
     Q = float(y @ y - mean @ A0 @ mean)

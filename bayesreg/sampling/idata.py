@@ -70,7 +70,10 @@ def constant_data(model: RegressionModel) -> xr.Dataset:
     data = {
         "X": (("obs", "feature"), np.array(model.X)),
         "y": (("obs",), np.asarray(model.y).astype(lik.observed_dtype)),
-        "prior_scale": ((), np.asarray(model.prior.scale, dtype=np.float64)),
+        "prior_scale": (
+            ("feature",) if np.ndim(model.prior.scale) else (),
+            np.array(model.prior.scale, dtype=np.float64),
+        ),
     }
     if lik.has_sigma and lik.fixed_sigma is not None:
         data["noise_sigma"] = ((), np.asarray(lik.fixed_sigma, dtype=np.float64))
@@ -110,7 +113,8 @@ def assemble(
         "backend": backend,
         "prior": repr(model.prior),
         "likelihood": repr(model.likelihood),
-        "prior_scale": float(model.prior.scale),
+        # a float, or one per coefficient (netCDF attributes hold lists of numbers)
+        "prior_scale": np.asarray(model.prior.scale, dtype=np.float64).tolist(),
         "sampling_time": float(run.seconds),
         "compile_time": float(run.compile_seconds),
         **run.attrs,

@@ -493,10 +493,11 @@ class MapProblem:
         coefs = self.prior.elastic_coefs(sigma)
         if coefs is None:
             return None
-        a, c = coefs
         p = self.p
-        # without an L1 part there is no sign pattern: Newton on every coordinate
-        active = np.flatnonzero(z[:p] != 0.0) if a > 0 else np.arange(p)
+        # one (a_j, c_j) per coefficient (a per-coefficient scale, or a float broadcast)
+        a, c = (np.broadcast_to(np.asarray(v, dtype=np.float64), (p,)) for v in coefs)
+        # a coefficient without an L1 part has no sign pattern: Newton runs on it wherever it is
+        active = np.flatnonzero((z[:p] != 0.0) | (a == 0.0))
         idx = np.append(active, p) if self.fit_intercept else active
         if idx.size == 0:
             return None
@@ -511,11 +512,14 @@ class MapProblem:
         return (z, r) if r <= target else None
 
     def _newton_steps(self, z, log_sigma, coefs, active, idx, Zt, target, max_newton):
-        """Newton iterations of :meth:`newton_polish`; None when a sign flips or H is singular."""
-        a, c = coefs
+        """Newton iterations of :meth:`newton_polish`; None when a sign flips or H is singular.
+
+        ``coefs`` is (a, c), each of shape (p,)."""
+        a, c = (v[active] for v in coefs)
         sigma = self.sigma_of(log_sigma)
         lik = self.model.likelihood
         signs = np.sign(z[active])
+        l1 = a > 0.0  # the coordinates whose sign must not change
         sA = self.scale[active]
         diag = np.arange(active.size)
         for _ in range(max_newton):
@@ -531,7 +535,7 @@ class MapProblem:
             except np.linalg.LinAlgError:
                 return None
             z[idx] -= delta
-            if a > 0 and np.any(np.sign(z[active]) != signs):
+            if np.any(np.sign(z[active][l1]) != signs[l1]):
                 return None
             if np.max(np.abs(delta)) <= 1e-15 * max(1.0, float(np.max(np.abs(z[idx])))):
                 break

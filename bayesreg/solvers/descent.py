@@ -339,12 +339,14 @@ def _penalty_coefs(model: RegressionModel, method: str, sigma: float) -> tuple[f
                 "Gaussian prior. Use 'ista', 'fista' or 'subgradient'."
             )
     a, c = prior.elastic_coefs(sigma)
-    if method in ("ista", "fista") and a == 0 and c == 0:
+    if method in ("ista", "fista") and np.all(np.asarray(a) == 0) and np.all(np.asarray(c) == 0):
         raise ValueError("ISTA/FISTA need a penalty.")
     return a, c
 
 
-def _default_learning_rate(prob: MapProblem, method: str, sigma: float, c: float) -> float:
+def _default_learning_rate(
+    prob: MapProblem, method: str, sigma: float, c: float | np.ndarray
+) -> float:
     """``1 / L`` (L: Lipschitz constant of the gradient in w, plus c for explicit-gradient
     methods); for Adam 1e-2 times the largest univariate least-squares slope."""
     Xc = prob.Z * prob.scale  # the centred design
@@ -354,7 +356,8 @@ def _default_learning_rate(prob: MapProblem, method: str, sigma: float, c: float
         return 1e-2 * max(float(np.max(slopes)) if prob.p else 1.0, 1e-8)
     curv = prob.model.likelihood.curvature_bound(sigma)
     L_w = curv * (float(np.linalg.norm(Xc, ord=2)) ** 2 if prob.p else 0.0)
-    L = L_w + (c if method in ("weight_decay", "subgradient") else 0.0)
+    # the largest c_j bounds the penalty's curvature (c is one number or one per coefficient)
+    L = L_w + (float(np.max(c)) if method in ("weight_decay", "subgradient") else 0.0)
     return 1.0 / max(L, 1e-300)
 
 
@@ -519,6 +522,11 @@ def gradient_descent(
         is_adam = method in ("adam_l2", "adamw")
         # per-coordinate learning rates: lr for w, lr_b for the intercept (Adam: lr for both)
         lrs = np.append(np.full(p, lr), lr if is_adam else lr_b) if fi else np.full(p, lr)
+        # (a, c) per parameter: one per coefficient (or a number broadcast), 0 for the intercept
+        a, c = (
+            np.append(np.broadcast_to(v, (p,)), 0.0) if fi else np.broadcast_to(v, (p,))
+            for v in (a, c)
+        )
         transform = _transform(method, a, c, mask, lr, lrs)
         params, k, converged = _run_transform(dsc, method, transform, target, max_iter)
     if dsc.steps[-1] != k:
