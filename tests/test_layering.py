@@ -38,7 +38,7 @@ LAYERS = {
     "horseshoe_gibbs": 5,
     "paths": 6,
     "regularizers": 6,
-    "nn": 6,
+    "nn": 7,
     "shrinkage": 6,
     "verification": 6,
     "selection": 7,

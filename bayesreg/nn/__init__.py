@@ -5,12 +5,14 @@
 - :mod:`bayesreg.nn.sklearn`: scikit-learn's ``alpha`` <-> prior scale, its weight layout;
 - :func:`sample_mlp`, :func:`diagnose_mlp`: NUTS and the diagnostics that still mean something;
 - :func:`train_dropout`, :func:`mc_dropout_predict`: MC dropout;
-- :func:`overfitting_curve`, :func:`plot_overfitting`: the lesson's overfitting picture.
+- :func:`overfitting_curve`, :func:`plot_overfitting`: the lesson's overfitting picture;
+- :func:`network_equivalences`: each claim above as a row with its measured error.
 
 Importing this package loads PyMC lazily (on the first model graph), like the rest.
 """
 
 from bayesreg.nn.dropout import mc_dropout_predict, mlp_loss_grad, train_dropout
+from bayesreg.nn.equivalences import network_equivalences
 from bayesreg.nn.map import MLPMapResult, map_mlp, negative_log_posterior
 from bayesreg.nn.model import ACTIVATIONS, MLPModel, mlp_forward
 from bayesreg.nn.optim import OPTIMIZERS, make_optimizer, run_optimizer, train_mlp
@@ -39,6 +41,7 @@ __all__ = [
     "mlp_forward",
     "mlp_loss_grad",
     "negative_log_posterior",
+    "network_equivalences",
     "overfitting_curve",
     "plot_overfitting",
     "plot_predictive_bands",
