@@ -356,3 +356,20 @@ def test_nuts_band_beside_map_and_mc_dropout(toy):
         ax=plt.figure().gca(),
     )
     assert len(ax.get_legend().get_texts()) == 4
+
+
+# -- the table ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_network_equivalences_table():
+    """The rows repeat the checks above (the default tier) as one table; all must pass."""
+    import json
+
+    from bayesreg.nn import network_equivalences
+
+    rows = network_equivalences(random_seed=0)
+    for r in rows:
+        print(f"{r.name}: measured {r.measured:.3g}, tolerance {r.tolerance:.3g}, {r.passed}")
+    assert len(rows) == 7 and len({r.name for r in rows}) == 7
+    assert all(r.passed for r in rows), [r.name for r in rows if not r.passed]
+    assert [r.expected_to_agree for r in rows].count(False) == 1  # AdamW's row
+    json.dumps([r.to_dict() for r in rows])
