@@ -297,3 +297,44 @@ def test_psis_loo_matches_exact_leave_one_out():
     # the difference, within the two estimates' Monte Carlo error (not dse: that is the
     # sampling s.e. over new data sets, far wider than the Monte Carlo error here)
     assert abs(est - diff) < 4 * np.hypot(mcse, _is_mcse(other)) + 1e-3
+
+
+def test_waic_flags_high_variance_observations(rng):
+    """WAIC's own reliability rule (ArviZ's: pointwise posterior variance of the log density >
+    0.4) names the observation, as Pareto k does for LOO."""
+    n, chains, draws = 30, 2, 500
+    good = -0.5 * rng.normal(1.0, 0.05, size=(chains, draws, n)) ** 2
+    heavy = good.copy()
+    heavy[..., 3] = rng.normal(-2.0, 1.5, size=(chains, draws))  # variance 2.25 > 0.4
+
+    def idata(ll):
+        return az.from_dict(
+            posterior={"a": rng.normal(size=(chains, draws))}, log_likelihood={"y": ll}
+        )
+
+    res = compare_models({"good": idata(good), "heavy": idata(heavy)}, ic="waic")
+    assert not res.ok
+    [prob] = res.problems
+    assert prob.kind == "waic" and prob.variables == ("heavy: obs 3",)
+    assert res.table.loc["heavy", "n_flagged"] == 1 and res.table.loc["good", "n_flagged"] == 0
+    assert bool(res.elpd["heavy"].warning)  # ArviZ's flag agrees
+
+
+@pytest.mark.slow
+def test_compare_models_across_likelihoods_on_fitted_estimators():
+    """Gross outliers: the Student-t likelihood predicts the held-out points better than the
+    Gaussian one, by PSIS-LOO and by WAIC, on fitted estimators (their idata_), NUTS draws."""
+    from bayesreg import BayesianLinearRegression
+
+    d = make_sparse_regression(n_samples=60, n_features=3, n_nonzero=2, random_state=8)
+    X, y = np.asarray(d.X, dtype=float), d.y.copy()
+    y[:4] += np.array([12.0, -10.0, 15.0, -14.0])
+    kw = dict(fit_method="sample", draws=500, tune=500, chains=2, random_state=0, prior_scale=1.0)
+    fits = {
+        lik: BayesianLinearRegression(likelihood=lik, **kw).fit(X, y)
+        for lik in ("gaussian", "student_t")
+    }
+    for ic in ("loo", "waic"):
+        res = compare_models(fits, ic=ic)
+        assert res.best == "student_t", str(res)
+        assert res.table.loc["gaussian", "elpd_diff"] > 4 * res.table.loc["gaussian", "dse"]
