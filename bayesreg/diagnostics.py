@@ -1,4 +1,4 @@
-"""Can these draws be trusted? MCMC diagnostics with advice, and PSIS-LOO model comparison.
+"""Can these draws be trusted? MCMC diagnostics with advice; model comparison by PSIS-LOO or WAIC.
 
 ArviZ is reached through :mod:`bayesreg._arviz`, the package's one door to it. Thresholds
 follow Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-normalization, folding, and

@@ -21,10 +21,16 @@ A shrinkage posterior (ridge, horseshoe, Bayesian lasso) puts no mass on exact z
   evaluated at every posterior draw (w, sigma) for the fixed summary gamma_lam, beside the
   model's own ``rho2 = ||X w||^2 / n / (||X w||^2 / n + sigma^2)`` and the dense summary's
   ``rho2_0`` (gamma = w_bar, the lam -> 0 end of the path). Selection rule (one reading of the
-  paper's "rho2_lam vs model size" plot; the paper leaves the threshold to the analyst): the
-  smallest model whose equal-tailed ``credible`` interval of rho2_lam reaches the posterior
-  mean of rho2_0, i.e. a summary the posterior cannot tell apart from the dense one by the
-  variation it explains. (Comparing with the model's own rho2 instead would favour the dense
+  paper's "rho2_lam vs model size" plot; the paper leaves the threshold to the analyst), the
+  smallest model such that
+
+  - ``rule="interval"`` (default): its equal-tailed ``credible`` interval of rho2_lam reaches
+    the posterior mean of rho2_0: a summary the posterior cannot tell apart from the dense one
+    by the variation it explains (what :func:`~bayesreg.plotting.plot_dss` shows);
+  - ``rule="paired"``: the ``credible`` interval of the per-draw loss
+    ``psi_lam = rho2_0 - rho2_lam`` reaches 0 (its lower end <= 0). Both rho2 move together
+    with the draw of (w, sigma), so the paired difference is the stricter test.
+ (Comparing with the model's own rho2 instead would favour the dense
   summary by construction: even gamma = w_bar pays ``E||X w - X w_bar||^2 / n``, the posterior
   variance of the fit, about ``p sigma^2 / n``.)
 
@@ -47,7 +53,12 @@ from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._capabilities import QUADRATIC_LIKELIHOOD, require
 from bayesreg._linalg import centre
 from bayesreg._results import Result
-from bayesreg._validation import check_finite_array, check_positive_int, check_probability
+from bayesreg._validation import (
+    check_choice,
+    check_finite_array,
+    check_positive_int,
+    check_probability,
+)
 from bayesreg.likelihoods import GaussianLikelihood
 from bayesreg.model import RegressionModel
 from bayesreg.priors import Laplace
@@ -181,7 +192,9 @@ class DSSPath(Result):
     table : pandas.DataFrame
         One row per model size (the path's summary of that size with the smallest penalty):
         ``size``, ``index`` (into the path), ``lambda``, ``rho2_mean``, ``rho2_lo``, ``rho2_hi``
-        (the summary's equal-tailed interval), ``features`` (its support, comma-separated).
+        (the summary's equal-tailed interval), ``psi_mean``, ``psi_lo`` (the mean and lower
+        end of ``rho2_0 - rho2_lam``), ``features`` (its support, comma-separated).
+    rule : {"interval", "paired"}
     selected : int
         Path index of the chosen summary.
     w_bar : numpy.ndarray of shape (p,)
@@ -203,6 +216,7 @@ class DSSPath(Result):
     w_bar: np.ndarray
     feature_names: list[str]
     adaptive: bool
+    rule: str = "interval"
 
     @property
     def selected_coef(self) -> np.ndarray:
@@ -302,17 +316,21 @@ def _rho2(Xc: np.ndarray, W: np.ndarray, sigma: np.ndarray, coefs: np.ndarray):
     return signal / (signal + noise + gaps), signal / (signal + noise)
 
 
-def _by_size(lambdas, coefs, rho2, credible, names) -> pd.DataFrame:
+def _by_size(lambdas, coefs, rho2, rho2_dense, credible, names) -> pd.DataFrame:
     a = (1.0 - credible) / 2.0
     sizes = np.count_nonzero(coefs, axis=1)
     rows = []
     for size in np.unique(sizes):
         i = int(np.flatnonzero(sizes == size)[-1])  # the smallest penalty of that size
         lo, hi = np.quantile(rho2[i], [a, 1.0 - a])
+        psi = rho2_dense - rho2[i]
         support = ", ".join(f for f, c in zip(names, coefs[i], strict=True) if c != 0.0)
-        rows.append((int(size), i, float(lambdas[i]), float(rho2[i].mean()), lo, hi, support))
-    cols = ["size", "index", "lambda", "rho2_mean", "rho2_lo", "rho2_hi", "features"]
-    return pd.DataFrame(rows, columns=cols)
+        rows.append(
+            (int(size), i, float(lambdas[i]), float(rho2[i].mean()), lo, hi, float(psi.mean()),
+             float(np.quantile(psi, a)), support)
+        )  # fmt: skip
+    cols = ["size", "index", "lambda", "rho2_mean", "rho2_lo", "rho2_hi", "psi_mean", "psi_lo"]
+    return pd.DataFrame(rows, columns=[*cols, "features"])
 
 
 def dss_path(
@@ -323,6 +341,7 @@ def dss_path(
     n_lambdas: int = 40,
     adaptive: bool = True,
     credible: float = 0.9,
+    rule: str = "interval",
     tol: float = 1e-10,
 ) -> DSSPath:
     """Decoupled shrinkage and selection (Hahn & Carvalho 2015) of a linear model's posterior.
@@ -336,7 +355,8 @@ def dss_path(
     penalized less) or 1. Each summary's variation explained rho2_lam and the full model's rho2
     are computed at every posterior draw (see the module docstring); the chosen summary is the
     smallest model whose ``credible`` interval of rho2_lam reaches the posterior mean of rho2_0,
-    the dense summary gamma = w_bar's (see the module docstring for why not the model's own).
+    the dense summary gamma = w_bar's (``rule="interval"``), or whose interval of the paired
+    loss rho2_0 - rho2_lam reaches 0 (``rule="paired"``); see the module docstring.
 
     Parameters
     ----------
@@ -350,6 +370,7 @@ def dss_path(
     n_lambdas : int, default 40
     adaptive : bool, default True
     credible : float in (0, 1), default 0.9
+    rule : {"interval", "paired"}, default "interval"
     tol : float, default 1e-10
         KKT tolerance of the lasso solves.
 
@@ -359,6 +380,7 @@ def dss_path(
     """
     require("dss_path", (QUADRATIC_LIKELIHOOD,), model.prior, model.likelihood)
     credible = check_probability(credible, "credible", "dss_path")
+    rule = check_choice(rule, "rule", ("interval", "paired"))
     n_lambdas = check_positive_int(n_lambdas, "n_lambdas", "dss_path")
     if lambdas is not None:
         lambdas = np.sort(check_finite_array(lambdas, "lambdas", ndim=1))[::-1].copy()
@@ -377,8 +399,9 @@ def dss_path(
     rho2_dense = _rho2(Xc, W, sigma, w_bar[None, :])[0][0]
     a = (1.0 - credible) / 2.0
     lo, hi = (float(v) for v in np.quantile(rho2_dense, [a, 1.0 - a]))
-    table = _by_size(grid, coefs, rho2, credible, model.feature_names)
-    chosen = table[table["rho2_hi"] >= rho2_dense.mean()]
+    table = _by_size(grid, coefs, rho2, rho2_dense, credible, model.feature_names)
+    ok = table["rho2_hi"] >= rho2_dense.mean() if rule == "interval" else table["psi_lo"] <= 0
+    chosen = table[ok]
     row = chosen.iloc[0] if len(chosen) else table.iloc[-1]  # sizes ascending
     return DSSPath(
         lambdas=grid,
@@ -394,4 +417,5 @@ def dss_path(
         w_bar=w_bar,
         feature_names=list(model.feature_names),
         adaptive=bool(adaptive),
+        rule=rule,
     )

@@ -158,6 +158,18 @@ def test_dss_rho2_and_selection(separated):
     assert smaller["rho2_hi"].max() < res.rho2_dense.mean()
     json.dumps(res.to_dict())
     assert "chosen: 3 variables" in str(res)
+    # each rule: the chosen row satisfies it and no smaller model does (rows by size)
+    paired = dss_path(idata, model, n_lambdas=30, rule="paired")
+    for r, ok in ((res, res.table["rho2_hi"] >= res.rho2_dense.mean()),
+                  (paired, paired.table["psi_lo"] <= 0.0)):  # fmt: skip
+        pos = int(np.flatnonzero(r.table["index"] == r.selected)[0])
+        assert ok.iloc[pos] and not ok.iloc[:pos].any()
+    assert paired.selected_features == res.selected_features
+    i = paired.selected
+    psi_lo = np.quantile(paired.rho2_dense - paired.rho2[i], 0.05)
+    assert paired.table.loc[paired.table["index"] == i, "psi_lo"].item() == pytest.approx(psi_lo)
+    with pytest.raises(ValueError, match="supported rule"):
+        dss_path(idata, model, rule="bic")
 
 
 def test_dss_reads_sigma_draws(separated, rng):
@@ -338,3 +350,22 @@ def test_compare_models_across_likelihoods_on_fitted_estimators():
         res = compare_models(fits, ic=ic)
         assert res.best == "student_t", str(res)
         assert res.table.loc["gaussian", "elpd_diff"] > 4 * res.table.loc["gaussian", "dse"]
+
+
+@pytest.mark.slow
+def test_dss_and_ranking_on_a_horseshoe_posterior():
+    """The use case: a horseshoe posterior (no exact zeros, sigma estimated) on n=80, p=12 with
+    3 clear signals; DSS's chosen summary and the ranking's top 3 are the true support."""
+    from bayesreg import Horseshoe
+
+    d = make_sparse_regression(n_samples=80, n_features=12, n_nonzero=3, random_state=4)
+    model = RegressionModel(d.X, d.y, Horseshoe(1.0), GaussianLikelihood())
+    idata = sample_posterior(model, draws=500, tune=500, chains=2, random_seed=0, progressbar=False)
+    W = idata.posterior["w"].values.reshape(-1, model.p)
+    assert np.count_nonzero(W == 0.0) == 0  # nothing is exactly zero in the posterior
+    truth = set(np.flatnonzero(d.coef))
+    res = dss_path(idata, model)
+    assert set(np.flatnonzero(res.selected_coef)) == truth, str(res)
+    assert "sigma" in idata.posterior  # rho2 used the sigma draws
+    top = variable_ranking(idata, model).order[:3]
+    assert {model.feature_names.index(f) for f in top} == truth
