@@ -14,7 +14,8 @@ function                   ArviZ call
 :func:`summary`            ``az.summary`` (unrounded by default)
 :func:`bfmi`               ``az.bfmi``
 :func:`loo`                ``az.loo`` (pointwise)
-:func:`compare`            ``az.compare``
+:func:`waic`               ``az.waic`` (pointwise)
+:func:`compare`            ``az.compare`` (``ic="loo"`` or ``"waic"``)
 :func:`hdi`                ``az.hdi``
 :func:`plot_trace`         ``az.plot_trace`` (compact)
 :func:`plot_rank`          ``az.plot_rank``
@@ -43,6 +44,7 @@ __all__ = [
     "plot_rank",
     "plot_trace",
     "summary",
+    "waic",
 ]
 
 #: the InferenceData class (for type hints and isinstance checks)
@@ -99,12 +101,30 @@ def loo(idata: az.InferenceData, *, scale: str = "log", quiet: bool = True) -> A
         return az.loo(idata, pointwise=True, scale=scale)
 
 
-def compare(loos: Mapping[str, Any], *, scale: str = "log") -> Any:
-    """``az.compare`` of precomputed PSIS-LOO results, best model first."""
+#: ArviZ's generic WAIC warning (posterior variance of a log predictive density > 0.4)
+_WAIC_WARNING = ".*posterior variance of the log predictive densities exceeds 0.4.*"
+
+
+def waic(idata: az.InferenceData, *, scale: str = "log", quiet: bool = True) -> Any:
+    """Pointwise WAIC (``az.waic(..., pointwise=True)``).
+
+    ``quiet=True`` silences ArviZ's generic warning (some pointwise posterior variance of the
+    log predictive density above 0.4); its ``warning`` flag stays in the result.
+    """
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.filterwarnings("ignore", message=_WAIC_WARNING)
+        return az.waic(idata, pointwise=True, scale=scale)
+
+
+def compare(elpds: Mapping[str, Any], *, ic: str = "loo", scale: str = "log") -> Any:
+    """``az.compare`` of precomputed PSIS-LOO (``ic="loo"``) or WAIC results, best model
+    first."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_PARETO_WARNING)
+        warnings.filterwarnings("ignore", message=_WAIC_WARNING)
         warnings.filterwarnings("ignore", message=".*inplace keyword.*")  # ArviZ vs pandas 3
-        return az.compare(dict(loos), ic="loo", scale=scale)
+        return az.compare(dict(elpds), ic=ic, scale=scale)
 
 
 def hdi(draws: Any, *, hdi_prob: float) -> Any:

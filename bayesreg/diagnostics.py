@@ -1,4 +1,4 @@
-"""Can these draws be trusted? MCMC diagnostics with advice, and PSIS-LOO model comparison.
+"""Can these draws be trusted? MCMC diagnostics with advice; model comparison by PSIS-LOO or WAIC.
 
 ArviZ is reached through :mod:`bayesreg._arviz`, the package's one door to it. Thresholds
 follow Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-normalization, folding, and
@@ -37,7 +37,7 @@ from scipy.fftpack import next_fast_len  # the FFT length ArviZ's autocov uses
 
 from bayesreg import _arviz as _az
 from bayesreg._results import Result, jsonable
-from bayesreg._validation import check_positive
+from bayesreg._validation import check_choice, check_positive
 
 __all__ = [
     "THRESHOLDS",
@@ -104,6 +104,11 @@ ADVICE: dict[str, str] = {
     "chains": (
         "R-hat needs at least 2 chains (4 recommended) to detect non-convergence: sample with "
         "chains=4."
+    ),
+    "waic": (
+        "WAIC is unreliable for these observations (posterior variance of their log predictive "
+        "density > 0.4, Vehtari, Gelman & Gabry 2017): compare with PSIS-LOO instead "
+        "(compare_models(..., ic='loo')), whose Pareto k diagnoses each observation."
     ),
     "pareto_k": (
         "PSIS-LOO is unreliable for these observations (Pareto k > 0.7): they are highly "
@@ -694,6 +699,10 @@ def hdi_bounds(draws: Any, hdi_prob: float = 0.94) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # model comparison
 # ---------------------------------------------------------------------------------------------
+#: ArviZ's WAIC warning threshold on the pointwise posterior variance of the log density
+_WAIC_VARIANCE = 0.4
+
+
 @dataclass(frozen=True)
 class ModelComparison(Result):
     """The result of :func:`compare_models`.
@@ -701,31 +710,44 @@ class ModelComparison(Result):
     Attributes
     ----------
     table : pandas.DataFrame
-        ``az.compare``'s table (rank, elpd_loo, p_loo, elpd_diff, weight, se, dse, warning),
-        best model first.
-    loo : dict of name -> arviz.ELPDData
-        Each model's PSIS-LOO with its pointwise Pareto k.
+        ``az.compare``'s table, best model first: ``rank``, ``elpd_<ic>`` (the estimated
+        expected log pointwise predictive density), ``p_<ic>`` (effective number of
+        parameters), ``elpd_diff`` (to the best model), ``weight`` (stacking), ``se``,
+        ``dse`` (the standard error of ``elpd_diff``, from the paired pointwise differences),
+        ``warning``, ``scale``; and ``n_flagged`` (observations whose Pareto k exceeds the
+        threshold for ``ic="loo"``; whose pointwise posterior variance of the log predictive
+        density exceeds 0.4 for ``ic="waic"``) and, for LOO, ``pareto_k_max``.
+    elpd : dict of name -> arviz.ELPDData
+        Each model's PSIS-LOO (with its pointwise Pareto k) or WAIC.
     problems : list of Problem
-        Pareto-k > threshold problems, one per affected model.
+        One per model with flagged observations.
     ok : bool
+    ic : {"loo", "waic"}
     """
 
     table: pd.DataFrame
-    loo: dict[str, Any]
+    elpd: dict[str, Any]
     problems: list[Problem]
     ok: bool
+    ic: str = "loo"
 
     @property
     def best(self) -> str:
         """The name of the model with the highest expected log predictive density."""
         return str(self.table.index[0])
 
+    @property
+    def loo(self) -> dict[str, Any]:
+        """``elpd`` under its older name (the PSIS-LOO results when ``ic="loo"``)."""
+        return self.elpd
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable: ``ok``, ``best``, ``table`` (model -> column -> value),
+        """JSON-serializable: ``ok``, ``ic``, ``best``, ``table`` (model -> column -> value),
         ``problems``."""
         return jsonable(
             {
                 "ok": bool(self.ok),
+                "ic": self.ic,
                 "best": self.best,
                 "table": _frame_dict(self.table),
                 "problems": self.problems,
@@ -733,68 +755,141 @@ class ModelComparison(Result):
         )
 
     def __str__(self) -> str:
-        cols = [
-            c
-            for c in ("rank", "elpd_loo", "p_loo", "elpd_diff", "weight", "se", "dse")
-            if c in self.table
-        ]
-        lines = ["PSIS-LOO comparison (best first):", self.table[cols].to_string()]
+        names = ("rank", f"elpd_{self.ic}", f"p_{self.ic}", "elpd_diff", "weight", "se", "dse")
+        cols = [c for c in (*names, "n_flagged") if c in self.table]
+        label = "PSIS-LOO" if self.ic == "loo" else "WAIC"
+        lines = [f"{label} comparison (best first):", self.table[cols].to_string()]
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)
 
 
-def _pareto_k_problem(name: str, loo: Any, threshold: float) -> Problem | None:
-    k = np.asarray(loo.pareto_k.values)
-    bad = np.flatnonzero(k > threshold)
+def _flagged(ic: str, idata: Any, elpd: Any, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, values)`` of the flagged observations: Pareto k > threshold (LOO), or the
+    pointwise posterior variance of the log predictive density > 0.4 (WAIC, ArviZ's rule)."""
+    if ic == "loo":
+        values = np.asarray(elpd.pareto_k.values, dtype=np.float64).reshape(-1)
+        return np.flatnonzero(values > threshold), values
+    ll = idata.log_likelihood
+    var = next(iter(ll.data_vars)) if len(ll.data_vars) == 1 else "y_obs"
+    a = np.asarray(ll[var].values, dtype=np.float64)
+    values = a.reshape(a.shape[0] * a.shape[1], -1).var(axis=0)
+    return np.flatnonzero(values > _WAIC_VARIANCE), values
+
+
+def _flag_problem(ic: str, name: str, bad: np.ndarray, values: np.ndarray, threshold: float):
     if not bad.size:
         return None
+    what = f"Pareto k > {threshold}" if ic == "loo" else f"log-density variance > {_WAIC_VARIANCE}"
+    kind = "pareto_k" if ic == "loo" else "waic"
     return Problem(
-        "pareto_k",
-        f"Model {name!r}: {bad.size} of {k.size} observation(s) have Pareto k > "
-        f"{threshold} (max {k.max():.2f}).",
-        ADVICE["pareto_k"],
+        kind,
+        f"Model {name!r}: {bad.size} of {values.size} observation(s) have {what} "
+        f"(max {values.max():.2f}).",
+        ADVICE[kind],
         tuple(f"{name}: obs {i}" for i in bad),
     )
 
 
-def compare_models(
-    idatas: Mapping[str, Any],
-    *,
-    pareto_k_threshold: float = THRESHOLDS["pareto_k"],
-    scale: str = "log",
-) -> ModelComparison:
-    """Compare fitted models by PSIS-LOO (``az.loo`` + ``az.compare``) and check Pareto k.
-
-    Parameters
-    ----------
-    idatas : mapping of name -> arviz.InferenceData
-        Each with a ``log_likelihood`` group (``sample_posterior`` stores one), for the same data.
-    pareto_k_threshold : float, default 0.7
-        Observations whose Pareto k exceeds this make LOO unreliable (Vehtari et al. 2024).
-    scale : {"log", "negative_log", "deviance"}
-        Passed to ``az.compare``; "log": higher elpd is better.
-
-    Returns
-    -------
-    ModelComparison
-    """
-    if not isinstance(idatas, Mapping) or len(idatas) < 2:
+def _fitted_idatas(models_or_idatas: Any) -> dict[str, Any]:
+    """name -> InferenceData, from a mapping or a sequence of InferenceData or fitted
+    estimators (their ``idata_``); a sequence is named by each fit's prior and likelihood."""
+    if isinstance(models_or_idatas, Mapping):
+        items = [(str(k), v) for k, v in models_or_idatas.items()]
+    elif isinstance(models_or_idatas, Sequence) and not isinstance(models_or_idatas, str):
+        items = [(None, v) for v in models_or_idatas]
+    else:
+        items = []
+    if len(items) < 2:
         raise ValueError(
-            "The 'idatas' parameter of compare_models must be a dict of at least 2 "
-            f"name -> InferenceData. Got {type(idatas).__name__} of length "
-            f"{len(idatas) if hasattr(idatas, '__len__') else 'n/a'} instead."
+            "The 'models_or_idatas' parameter of compare_models must be a dict (name -> fit) or "
+            "a list of at least 2 InferenceData or fitted estimators. Got "
+            f"{type(models_or_idatas).__name__} of length "
+            f"{len(items) if items else getattr(models_or_idatas, '__len__', lambda: 'n/a')()}."
         )
-    pareto_k_threshold = check_positive(pareto_k_threshold, "pareto_k_threshold", "compare_models")
-    loos: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    for i, (name, fit) in enumerate(items):
+        idata = getattr(fit, "idata_", fit)
+        label = name if name is not None else _fit_label(idata, i)
+        if label in out:
+            label = f"{label} ({i})"
+        out[label] = idata
+    return out
+
+
+def _fit_label(idata: Any, i: int) -> str:
+    attrs = getattr(getattr(idata, "posterior", None), "attrs", {}) or {}
+    if "prior" in attrs and "likelihood" in attrs:
+        return f"{attrs['prior']} | {attrs['likelihood']}"
+    return f"model_{i}"
+
+
+def _checked_log_likelihood(idatas: Mapping[str, Any]) -> None:
+    sizes = {}
     for name, idata in idatas.items():
         if not _az.is_inference_data(idata, "log_likelihood"):
             raise ValueError(
                 f"Model {name!r} has no log_likelihood group: sample it with "
                 "sample_posterior(..., log_likelihood=True)."
             )
-        # ArviZ's generic Pareto-k warning is silenced: reported below as a Problem, by index
-        loos[str(name)] = _az.loo(idata, scale=scale)
-    table = _az.compare(loos, scale=scale)
-    found = (_pareto_k_problem(name, loo, pareto_k_threshold) for name, loo in loos.items())
-    problems = [p for p in found if p is not None]
-    return ModelComparison(table=table, loo=loos, problems=problems, ok=not problems)
+        ll = idata.log_likelihood
+        sizes[name] = sum(int(np.prod(ll[v].shape[2:])) for v in ll.data_vars)
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            "compare_models compares predictions of the same observations; these models have "
+            f"different numbers of pointwise log-likelihood values: {sizes}."
+        )
+
+
+def compare_models(
+    models_or_idatas: Mapping[str, Any] | Sequence[Any],
+    *,
+    ic: str = "loo",
+    pareto_k_threshold: float = THRESHOLDS["pareto_k"],
+    scale: str = "log",
+) -> ModelComparison:
+    """Compare fitted models (any priors and likelihoods, one data set) by PSIS-LOO or WAIC.
+
+    Each model's expected log pointwise predictive density ``elpd = sum_i log p(y_i | y_-i)``
+    is estimated from its pointwise log-likelihood draws (``az.loo``: Pareto-smoothed
+    importance sampling; ``az.waic``: ``sum_i [log mean_s p(y_i | theta_s) - var_s log
+    p(y_i | theta_s)]``) and the models are ranked by ``az.compare``, whose ``dse`` is the
+    standard error of each difference computed from the paired pointwise differences (more
+    precise than combining the two ``se``). Observations that make the estimate unreliable
+    are reported by index: Pareto k above ``pareto_k_threshold`` (LOO), posterior variance of
+    the log predictive density above 0.4 (WAIC).
+
+    Parameters
+    ----------
+    models_or_idatas : mapping of name -> fit, or a sequence of fits
+        Each fit an arviz.InferenceData with a ``log_likelihood`` group (``sample_posterior``
+        stores one) or a fitted estimator (its ``idata_``), all for the same observations. A
+        sequence is named "<prior> | <likelihood>" from each fit's attributes.
+    ic : {"loo", "waic"}, default "loo"
+    pareto_k_threshold : float, default 0.7
+        Observations whose Pareto k exceeds this make LOO unreliable (Vehtari et al. 2024).
+    scale : {"log", "negative_log", "deviance"}
+        Passed to ArviZ; "log": higher elpd is better.
+
+    Returns
+    -------
+    ModelComparison
+    """
+    ic = check_choice(ic, "ic", ("loo", "waic"))
+    idatas = _fitted_idatas(models_or_idatas)
+    pareto_k_threshold = check_positive(pareto_k_threshold, "pareto_k_threshold", "compare_models")
+    _checked_log_likelihood(idatas)
+    estimate = _az.loo if ic == "loo" else _az.waic
+    # ArviZ's generic warnings are silenced: reported below as Problems, by observation
+    elpds = {name: estimate(idata, scale=scale) for name, idata in idatas.items()}
+    table = _az.compare(elpds, ic=ic, scale=scale)
+    problems = []
+    for name, idata in idatas.items():
+        bad, values = _flagged(ic, idata, elpds[name], pareto_k_threshold)
+        table.loc[name, "n_flagged"] = bad.size
+        if ic == "loo":
+            table.loc[name, "pareto_k_max"] = values.max()
+        problem = _flag_problem(ic, name, bad, values, pareto_k_threshold)
+        if problem is not None:
+            problems.append(problem)
+    table["n_flagged"] = table["n_flagged"].astype(int)
+    return ModelComparison(table=table, elpd=elpds, problems=problems, ok=not problems, ic=ic)

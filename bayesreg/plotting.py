@@ -18,6 +18,7 @@ function                           draws
 ``plot_trace`` / ``plot_rank``     ArviZ trace and rank plots (MCMC diagnostics)
 ``plot_validation_curve``          validation error vs penalty strength (choosing lambda)
 ``plot_selection_curve``           what one way of choosing lambda optimized, its choice marked
+``plot_dss``                       DSS: each sparse summary's variation explained vs model size
 =================================  ===========================================================
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "lasso_ridge_geometry",
     "objective_grid",
     "plot_descent_trajectories",
+    "plot_dss",
     "plot_geometry",
     "plot_map_path",
     "plot_posterior_forest",
@@ -853,6 +855,52 @@ def plot_selection_curve(result: Any, ax: Any = None, *, title: str | None = Non
     ax.set_ylabel(ylabel, fontsize="small")
     ax.set_title(title or method)
     ax.legend(fontsize="x-small", loc="best")
+    return ax
+
+
+def plot_dss(result: Any, ax: Any = None, *, title: str | None = None) -> Any:
+    """Decoupled shrinkage and selection: variation explained of each sparse summary vs its size.
+
+    Draws, from a :class:`~bayesreg.variable_selection.DSSPath` (nothing is recomputed): per
+    model size, the posterior mean of rho2_lam with its ``result.credible`` interval (error
+    bars, ``result.table``); the dense summary's (gamma = w_bar) posterior mean of rho2_0 as a
+    dashed line with its interval ``result.band`` shaded; the chosen summary circled. Summaries
+    whose bar reaches the dashed line explain as much as the dense one, within the posterior's
+    uncertainty; the chosen one is the smallest of them.
+
+    Parameters
+    ----------
+    result : DSSPath
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    t = result.table
+    size = np.asarray(t["size"], dtype=np.float64)
+    mean = np.asarray(t["rho2_mean"], dtype=np.float64)
+    err = np.vstack([mean - np.asarray(t["rho2_lo"]), np.asarray(t["rho2_hi"]) - mean])
+    pct = f"{result.credible:.0%}"
+    ax.errorbar(size, mean, yerr=err, fmt="o", color="C0", ms=4, capsize=3,
+                label=f"summary: mean rho2 and {pct} interval")  # fmt: skip
+    dense = float(np.mean(result.rho2_dense))
+    lo, hi = result.band
+    ax.axhspan(lo, hi, color="0.6", alpha=0.3, lw=0, label=f"dense summary: {pct} interval")
+    ax.axhline(dense, color="k", ls="--", lw=1, label=f"dense summary: mean {dense:.3f}")
+    k = int(result.sizes[result.selected])
+    row = t[t["index"] == result.selected].iloc[0]
+    ax.plot([k], [row["rho2_mean"]], "o", ms=12, mfc="none", mec="C3", mew=2,
+            label=f"chosen: {k} variable{'s' if k != 1 else ''}")  # fmt: skip
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("model size (non-zero coefficients)")
+    ax.set_ylabel(r"variation explained $\rho^2_\lambda$")
+    ax.set_title(title or "Decoupled shrinkage and selection")
+    ax.legend(fontsize="x-small", loc="lower right")
     return ax
 
 

@@ -42,6 +42,7 @@ LAYERS = {
     "shrinkage": 6,
     "verification": 6,
     "selection": 7,
+    "variable_selection": 7,
     "estimators": 8,
     "plotting": 8,
     "regularizer_plots": 8,
