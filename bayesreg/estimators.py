@@ -48,10 +48,11 @@ from bayesreg._capabilities import (
     require,
     unmet,
 )
+from bayesreg._named import prior_by_name
 from bayesreg._validation import check_choice, check_probability, check_random_state
 from bayesreg.likelihoods import Likelihood, likelihood_from_name
 from bayesreg.model import RegressionModel
-from bayesreg.priors import Prior, prior_from_name, prior_names
+from bayesreg.priors import Prior
 from bayesreg.solvers import map_estimate
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
@@ -91,23 +92,8 @@ class _BayesianRegressionBase(BaseEstimator):
         prior = self.prior
         if isinstance(prior, Prior):
             return prior if self.prior_scale is None else prior.with_scale(self.prior_scale)
-        if not isinstance(prior, str):
-            raise ValueError(
-                f"The 'prior' parameter of {owner} must be a str among {list(prior_names())} or "
-                f"a bayesreg Prior. Got {prior!r} instead."
-            )
-        check_choice(prior, "prior", prior_names())
         scale = 1.0 if self.prior_scale is None else float(self.prior_scale)
-        probe = prior_from_name(prior, scale)
-        kwargs = {}
-        if hasattr(probe, "l1_ratio"):  # a mixing prior (the elastic net) takes l1_ratio
-            kwargs["l1_ratio"] = self.l1_ratio
-        if probe.collapsible and likelihood.has_sigma:
-            # global-local (horseshoe-family) priors: tau ~ C+(0, scale * sigma) in the linear
-            # model (Carvalho et al.'s default with scale = 1); an informed tau0 comes from
-            # Horseshoe.from_expected_nonzeros
-            kwargs["scale_by_sigma"] = True
-        return prior_from_name(prior, scale, **kwargs) if kwargs else probe
+        return prior_by_name(prior, scale, likelihood, l1_ratio=self.l1_ratio, owner=owner)
 
     def _check_common(self) -> None:
         owner = type(self).__name__

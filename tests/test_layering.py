@@ -29,6 +29,7 @@ LAYERS = {
     "_capabilities": 2,
     "conventions": 2,
     "datasets": 2,
+    "_named": 2,
     "_fastlogp": 3,
     "model": 3,
     "diagnostics": 3,
