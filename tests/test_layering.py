@@ -38,6 +38,7 @@ LAYERS = {
     "gibbs": 5,
     "horseshoe_gibbs": 5,
     "paths": 6,
+    "formula": 6,
     "regularizers": 6,
     "nn": 6,
     "shrinkage": 6,
