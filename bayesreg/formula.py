@@ -91,6 +91,18 @@ class FormulaDesign(Result):
     fit_intercept: bool
     variables: tuple[str, ...]
     _common: Any = field(repr=False, compare=False)  # formulae's CommonEffectsMatrix
+    _frame: Any = field(repr=False, compare=False)  # the training columns, to rebuild _common
+
+    def __getstate__(self) -> dict[str, Any]:
+        # formulae's encoding holds the namespace it was evaluated in (modules: no pickle);
+        # it is rebuilt from the training columns, which give the same levels and transforms
+        state = dict(self.__dict__)
+        del state["_common"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_common"] = _design_matrices(self.formula, self._frame).common
 
     @property
     def group_ids(self) -> np.ndarray:
@@ -183,6 +195,11 @@ def _parse(formula: object):
     return description
 
 
+def _design_matrices(formula: str, frame: pandas.DataFrame):
+    """formulae's design of ``frame`` (complete rows), evaluated with numpy as ``np``."""
+    return _formulae().design_matrices(formula, frame, na_action="error", env=0)
+
+
 def _drop_intercept(X: np.ndarray, slices: Mapping[str, slice]) -> np.ndarray:
     """Drop formulae's intercept column (the model has its own flat intercept)."""
     keep = np.ones(X.shape[1], dtype=bool)
@@ -260,7 +277,9 @@ def formula_design(
             f"{len(rows)} row(s) have missing values in column(s) {cols} that {formula!r} reads "
             f"(index {rows[:10]}); drop or impute them, or pass na_action='drop'."
         )
-    dm = _formulae().design_matrices(formula, frame, na_action="drop", env=0)
+    if na_action == "drop":
+        frame = frame.dropna()
+    dm = _design_matrices(formula, frame)
     if dm.common is None or set(dm.common.slices) <= {_INTERCEPT}:
         raise ValueError(f"the formula {formula!r} has no predictor (nothing but an intercept).")
     slices = dict(dm.common.slices)
@@ -277,9 +296,9 @@ def formula_design(
         fit_intercept=_INTERCEPT in slices,
         variables=tuple(predictors),
         _common=dm.common,
+        _frame=frame,
     )
-    kept = frame.dropna().index if na_action == "drop" else frame.index
-    return design, pd.DataFrame(X, columns=columns, index=kept), _response(dm, formula)
+    return design, pd.DataFrame(X, columns=columns, index=frame.index), _response(dm, formula)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ every prediction against ``X_new @ w + b`` written out.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 
 import numpy as np
@@ -160,6 +161,10 @@ def test_predict_on_new_data_uses_the_training_encoding(df):
     expected = by_hand.to_numpy() @ res.coef.to_numpy() + res.intercept
     np.testing.assert_allclose(res.predict(new), expected, rtol=1e-12)
     np.testing.assert_allclose(res.linear_predictor(new.iloc[:1]), expected[:1], rtol=1e-12)
+    # a pickled fit predicts the same (formulae's encoding is rebuilt from the training columns)
+    again = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(again.predict(new), res.predict(new))
+    assert again.design == res.design
     with pytest.raises(ValueError, match=r"levels \(east\) in 'C\(region\)'.*unseen"):
         res.predict(new.assign(region=["east", "north", "west"]))
     with pytest.raises(ValueError, match=r"names column\(s\) 'x1'.*Available columns: region"):
@@ -238,6 +243,7 @@ def test_estimator_formula_fits_and_predicts_data_frames(df):
     _, sd = est.predict(new, return_std=True)
     assert np.all(sd > 1.0)  # the predictive sd of a new observation exceeds sigma
     assert clone(est).get_params()["formula"] == "y ~ x1 + x2 + C(region)"
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(new), est.predict(new))
     # the formula decides the intercept; a clash is an error, y is the formula's
     est0 = BayesianLinearRegression(formula="y ~ 0 + x1", sigma=1.0).fit(df)
     assert est0.intercept_ == 0.0
