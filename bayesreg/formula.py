@@ -246,8 +246,10 @@ def formula_design(
     ----------
     formula : str
         A formulae formula, ``"y ~ x1 + x2 + C(region)"``: ``C(g)`` (or a text column) is
-        expanded to treatment dummies (the first level is the reference), ``a:b`` and ``a*b``
-        interactions, ``np.log(x)``, ``scale(x)``, ``0 +`` / ``- 1`` for no intercept.
+        expanded to treatment dummies (a text column's first level in sorted order is the
+        reference; ``C(g, Treatment("b"))`` picks another), ``a:b`` and ``a*b`` interactions,
+        ``np.log(x)``, ``scale(x)`` (with the training mean and sd on new rows), ``0 +`` /
+        ``- 1`` for no intercept.
     data : pandas.DataFrame
         Holds every column the formula names; never modified.
     na_action : {"error", "drop"}, default "error"
@@ -467,16 +469,30 @@ def fit(
     else:
         scale = 1.0 if prior_scale is None else float(prior_scale)
         prior_obj = prior_by_name(prior, scale, lik, owner="bayesreg.fit")
+    seed = check_random_seed(random_seed, "random_seed", "bayesreg.fit")
     model = RegressionModel(
         X, y, prior_obj, lik, fit_intercept=design.fit_intercept, feature_names=design.columns
     )
     if method == "map":
         from bayesreg.solvers import map_estimate
 
+        _check_map_keywords(kwargs, map_estimate)
         est = map_estimate(model, **kwargs)
         return FormulaFit(formula=formula, design=design, model=model, method=method, map=est)
     from bayesreg.sampling import sample_posterior
 
-    seed = check_random_seed(random_seed, "random_seed")
     idata = sample_posterior(model, random_seed=seed, **kwargs)
     return FormulaFit(formula=formula, design=design, model=model, method=method, idata=idata)
+
+
+def _check_map_keywords(kwargs: Mapping[str, Any], map_estimate: Any) -> None:
+    """A ValueError naming the keywords that ``map_estimate`` does not take (draws=... etc.)."""
+    import inspect
+
+    valid = [n for n in inspect.signature(map_estimate).parameters if n != "model"]
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"bayesreg.fit(method='map') got keyword(s) {unknown} that map_estimate does not "
+            f"take; valid: {valid}. Sampler settings need method='sample'."
+        )

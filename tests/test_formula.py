@@ -82,6 +82,10 @@ def test_design_equals_the_hand_made_one_with_groups(df):
     expected = np.column_stack([d, df["x1"].to_numpy()[:, None] * full, np.log(df["x2"])])
     np.testing.assert_allclose(X2.to_numpy(), expected, rtol=0, atol=1e-15)
     assert design2.groups == {"region": (0, 1), "x1:C(region)": (2, 3, 4), "np.log(x2)": (5,)}
+    # another reference level
+    _, X4, _ = formula_design('y ~ C(region, Treatment("west"))', df)
+    np.testing.assert_array_equal(X4.to_numpy(), _hand_design(df, ("west", "north", "south"))
+                                  .iloc[:, 2:].to_numpy())  # fmt: skip
     # a transformed response: new rows need the predictors only
     design3, _, y3 = formula_design("np.log(x2) ~ x1 + C(region)", df)
     np.testing.assert_allclose(y3, np.log(df["x2"]), rtol=1e-15)
@@ -194,6 +198,8 @@ def test_errors_name_the_problem_and_the_frame_is_not_modified(df):
         bayesreg.fit("y ~ x1", df, method="sampel")
     with pytest.raises(ValueError, match=r"'ridge' is not a supported prior"):
         bayesreg.fit("y ~ x1", df, prior="ridge")
+    with pytest.raises(ValueError, match=r"\['draws'\] that map_estimate does not take"):
+        bayesreg.fit("y ~ x1", df, draws=100)
     holes = df.copy()
     holes.loc[[3, 8], "x1"] = np.nan
     with pytest.raises(ValueError, match=r"2 row\(s\) have missing values in column\(s\) \['x1'\]"):
