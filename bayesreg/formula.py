@@ -178,9 +178,9 @@ def _parse(formula: object):
             "The 'formula' parameter must be a str 'response ~ terms' (e.g. "
             f"'y ~ x1 + C(region)'). Got {formula!r} instead."
         )
+    _formulae()  # a clear ImportError when formulae is not installed
     from formulae.model_description import model_description
 
-    _formulae()
     try:
         description = model_description(formula)
     except Exception as exc:  # formulae's ParseError / ScanError

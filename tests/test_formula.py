@@ -320,3 +320,18 @@ def test_horseshoe_formula_samples_like_the_estimator(df):
         assert list(idata.posterior["w"].coords["feature"].values) == names
     np.testing.assert_allclose(res.coef.to_numpy(), est.coef_, rtol=1e-12)
     np.testing.assert_allclose(res.predict(df.iloc[:5]), est.predict(df.iloc[:5]), rtol=1e-10)
+
+
+def test_without_formulae_the_error_says_what_to_install(monkeypatch, df, capsys, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "formulae", None)  # import formulae -> ImportError
+    with pytest.raises(ImportError, match=r"pip install 'bayesreg\[formula\]'"):
+        bayesreg.fit("y ~ x1", df)
+    path = str(tmp_path / "data.csv")
+    df.to_csv(path, index=False)
+    _bad(
+        capsys,
+        ["verify", "--data", path, "--formula", "y ~ x1"],
+        r"Formulas need the 'formulae' package",
+    )
