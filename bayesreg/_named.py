@@ -1,4 +1,5 @@
-"""Priors and likelihoods from their names, with the package's defaults (one place for both facades).
+"""Priors and likelihoods from their names, with the package's defaults (one place for both
+facades).
 
 The scikit-learn estimators (``prior="horseshoe"``) and :func:`bayesreg.fit` (formulas) build
 their objects here, so that a name means the same model in both.

@@ -277,7 +277,8 @@ def formula_design(
         cols = [c for c in variables if frame[c].isna().any()]
         raise ValueError(
             f"{len(rows)} row(s) have missing values in column(s) {cols} that {formula!r} reads "
-            f"(index {rows[:10]}); drop or impute them, or pass na_action='drop'."
+            f"(index {rows[:10]}); drop or impute them, or pass na_action='drop' "
+            "(bayesreg.fit, formula_design)."
         )
     if na_action == "drop":
         frame = frame.dropna()

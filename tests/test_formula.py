@@ -285,8 +285,8 @@ def test_cli_formula_chooses_the_columns(capsys, df, tmp_path):
     np.testing.assert_allclose(X.to_numpy(), standardized.to_numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(y, df["y"].to_numpy())
     _bad(capsys, [*argv, "--target", "y"], r"--formula chooses the target")
-    _bad(capsys, ["verify", "--data", path, "--formula", "y ~ x9"],
-         r"--formula in .*names column\(s\) 'x9'.*Available columns: x1, x2, region, y, b")  # fmt: skip
+    missing = r"--formula in .*names column\(s\) 'x9'.*Available columns: x1, x2, region, y, b"
+    _bad(capsys, ["verify", "--data", path, "--formula", "y ~ x9"], missing)
     _bad(capsys, ["verify", "--data", path, "--formula", "y ~ 0 + x1"], r"has no intercept")
     _bad(capsys, ["verify", "--formula", "y ~ x1"], r"so does --formula")
 
