@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="comma-separated feature columns (default: all others)",
         )
         g.add_argument(
+            "--formula", metavar="'Y ~ A + C(G)'",
+            help="a formula (the formulae package) choosing the target and the features "
+            "instead of --target / --features: C(g) or a text column becomes treatment dummies, "
+            "a:b interactions, np.log(a) transforms",
+        )  # fmt: skip
+        g.add_argument(
             "--likelihood", choices=("auto", *likelihood_names()), default="auto",
             help="auto: bernoulli when the target is 0/1, else gaussian (default: auto)",
         )  # fmt: skip
@@ -167,8 +173,8 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
     from bayesreg.datasets import load_diabetes
 
     if args.data is None:
-        if args.target is not None or args.features is not None:
-            raise InputError("--target and --features need --data FILE.csv.")
+        if args.target is not None or args.features is not None or args.formula is not None:
+            raise InputError("--target and --features need --data FILE.csv; so does --formula.")
         ds = load_diabetes()
         info = {"source": "diabetes (scikit-learn)", "target": "disease progression",
                 "standardized": "each column centred and scaled to unit norm, scikit-learn's "
@@ -176,12 +182,42 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
                 "feature_scale": _diabetes_scale(list(ds.feature_names))}  # fmt: skip
         return ds.X, ds.y, info
     path = args.data
+    if args.formula is not None and (args.target is not None or args.features is not None):
+        raise InputError("--formula chooses the target and the features: drop --target and "
+                         "--features.")  # fmt: skip
+    frame = _read_csv(path)
+    if args.formula is not None:
+        X, y, dropped, target = _formula_columns(frame, args, path)
+    elif args.target is None:
+        raise InputError("--data needs --target COLUMN (the column to predict).")
+    else:
+        X, y, dropped = _feature_columns(frame, args, path)
+        target = args.target
+    if len(y) < 3:
+        raise InputError(f"{path!r} has {len(y)} usable row(s); at least 3 are needed.")
+    constant = [c for c in X.columns if np.ptp(X[c].to_numpy()) == 0]
+    if constant:
+        raise InputError(
+            f"constant feature column(s) {', '.join(map(repr, constant))}: they carry no "
+            "information (and cannot be standardized). Leave them out (--features, --formula)."
+        )
+    info = {"source": os.path.abspath(path), "target": target, "dropped_rows": dropped,
+            "standardized": "mean 0, sd 1" if args.standardize else "no"}  # fmt: skip
+    if args.formula is not None:
+        info["formula"] = args.formula
+    if args.standardize:
+        sd = X.std(ddof=0)
+        X = (X - X.mean()) / sd
+        info["feature_scale"] = {str(c): float(v) for c, v in sd.items()}
+    return X.reset_index(drop=True), y, info
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    """The CSV at ``path`` (string column names, a saved row index dropped), or InputError."""
     if not os.path.exists(path):
         raise InputError(f"--data file {path!r} does not exist.")
     if os.path.isdir(path):
         raise InputError(f"--data {path!r} is a folder; give a CSV file.")
-    if args.target is None:
-        raise InputError("--data needs --target COLUMN (the column to predict).")
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -195,6 +231,39 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
             f"{path!r} has one column named {columns[0][:60]!r}: it looks separated by "
             f"{sep!r}, not commas. Convert it to a comma-separated file."
         )
+    return frame
+
+
+def _formula_columns(
+    frame: pd.DataFrame, args: argparse.Namespace, path: str
+) -> tuple[pd.DataFrame, np.ndarray, int, str]:
+    """The design of ``--formula``, y, the number of dropped rows and the response's name."""
+    from bayesreg.formula import formula_design
+
+    na_action = "drop" if args.drop_missing else "error"
+    try:
+        design, X, y = formula_design(args.formula, frame, na_action=na_action)
+    except ImportError as exc:
+        raise InputError(str(exc)) from None
+    except ValueError as exc:
+        hint = "" if args.drop_missing else " (or pass --drop-missing)"
+        more = hint if "missing values" in str(exc) else ""
+        raise InputError(f"--formula in {path!r}: {exc}{more}") from None
+    if not design.fit_intercept:
+        raise InputError(
+            f"--formula {args.formula!r} has no intercept ('0 +' or '- 1'): the report always "
+            "fits an unpenalized intercept; keep it in the formula."
+        )
+    if not np.isfinite(X.to_numpy()).all() or not np.isfinite(y).all():
+        raise InputError(f"--formula {args.formula!r} gives infinite values in {path!r}.")
+    return X, y, len(frame) - len(y), design.response
+
+
+def _feature_columns(
+    frame: pd.DataFrame, args: argparse.Namespace, path: str
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The numeric columns of ``--features`` (default: all but the target), y, dropped rows."""
+    columns = list(frame.columns)
     if args.target not in columns:
         raise InputError(
             f"unknown column {args.target!r} for --target in {path!r}. Columns: {', '.join(columns)}."
@@ -224,8 +293,8 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
     if non_numeric:
         raise InputError(
             f"non-numeric column(s) in {path!r}: {'; '.join(non_numeric)} (row numbers count the "
-            "header as row 1). Encode categories as numbers (e.g. one-hot) or leave them out "
-            "with --features."
+            "header as row 1). Encode categories as numbers (e.g. one-hot), leave them out "
+            "with --features, or use --formula with C(column)."
         )
     used = used.apply(pd.to_numeric).astype(np.float64)
     missing = ~np.isfinite(used.to_numpy()).all(axis=1)
@@ -240,23 +309,7 @@ def load_data(args: argparse.Namespace) -> tuple[pd.DataFrame, np.ndarray, dict[
                 f"columns {', '.join(map(repr, cols))}). Drop or impute them, or pass --drop-missing."
             )
         used = used.loc[~missing]
-    if len(used) < 3:
-        raise InputError(f"{path!r} has {len(used)} usable row(s); at least 3 are needed.")
-    X = used[features].copy()
-    y = used[args.target].to_numpy(dtype=np.float64)
-    constant = [c for c in features if np.ptp(X[c].to_numpy()) == 0]
-    if constant:
-        raise InputError(
-            f"constant feature column(s) {', '.join(map(repr, constant))}: they carry no "
-            "information (and cannot be standardized). Leave them out with --features."
-        )
-    info = {"source": os.path.abspath(path), "target": args.target, "dropped_rows": dropped,
-            "standardized": "mean 0, sd 1" if args.standardize else "no"}  # fmt: skip
-    if args.standardize:
-        sd = X.std(ddof=0)
-        X = (X - X.mean()) / sd
-        info["feature_scale"] = {str(c): float(v) for c, v in sd.items()}
-    return X.reset_index(drop=True), y, info
+    return used[features].copy(), used[args.target].to_numpy(dtype=np.float64), dropped
 
 
 def _drop_index_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -48,10 +48,11 @@ from bayesreg._capabilities import (
     require,
     unmet,
 )
+from bayesreg._named import prior_by_name
 from bayesreg._validation import check_choice, check_probability, check_random_state
 from bayesreg.likelihoods import Likelihood, likelihood_from_name
 from bayesreg.model import RegressionModel
-from bayesreg.priors import Prior, prior_from_name, prior_names
+from bayesreg.priors import Prior
 from bayesreg.solvers import map_estimate
 
 __all__ = ["BayesianLinearRegression", "BayesianLogisticRegression"]
@@ -91,23 +92,8 @@ class _BayesianRegressionBase(BaseEstimator):
         prior = self.prior
         if isinstance(prior, Prior):
             return prior if self.prior_scale is None else prior.with_scale(self.prior_scale)
-        if not isinstance(prior, str):
-            raise ValueError(
-                f"The 'prior' parameter of {owner} must be a str among {list(prior_names())} or "
-                f"a bayesreg Prior. Got {prior!r} instead."
-            )
-        check_choice(prior, "prior", prior_names())
         scale = 1.0 if self.prior_scale is None else float(self.prior_scale)
-        probe = prior_from_name(prior, scale)
-        kwargs = {}
-        if hasattr(probe, "l1_ratio"):  # a mixing prior (the elastic net) takes l1_ratio
-            kwargs["l1_ratio"] = self.l1_ratio
-        if probe.collapsible and likelihood.has_sigma:
-            # global-local (horseshoe-family) priors: tau ~ C+(0, scale * sigma) in the linear
-            # model (Carvalho et al.'s default with scale = 1); an informed tau0 comes from
-            # Horseshoe.from_expected_nonzeros
-            kwargs["scale_by_sigma"] = True
-        return prior_from_name(prior, scale, **kwargs) if kwargs else probe
+        return prior_by_name(prior, scale, likelihood, l1_ratio=self.l1_ratio, owner=owner)
 
     def _check_common(self) -> None:
         owner = type(self).__name__
@@ -120,6 +106,35 @@ class _BayesianRegressionBase(BaseEstimator):
         _check_param(self.tune, "tune", owner, Integral, 0)
 
     # -- fitting ----------------------------------------------------------------------------
+    def _formula_inputs(self, X, y):
+        """With ``formula``: X is a DataFrame, encoded by :func:`bayesreg.formula.formula_design`
+        (its columns become ``feature_names_in_``); the formula names the response, so y is None.
+        """
+        self.__dict__.pop("design_", None)
+        if self.formula is None:
+            return X, y
+        from bayesreg.formula import formula_design
+
+        owner = type(self).__name__
+        if y is not None:
+            raise ValueError(
+                f"{owner}(formula={self.formula!r}).fit: the formula names the response; call "
+                "fit(df) with the DataFrame only (y=None)."
+            )
+        design, X_design, y_design = formula_design(self.formula, X)
+        if design.fit_intercept and not self.fit_intercept:
+            raise ValueError(
+                f"{owner}: fit_intercept=False but the formula {self.formula!r} keeps its "
+                "intercept; write the formula without one ('y ~ 0 + ...') instead."
+            )
+        self.design_ = design
+        return X_design, y_design
+
+    def _intercept(self) -> bool:
+        """Whether the model has an intercept: the formula's choice, else ``fit_intercept``."""
+        design = getattr(self, "design_", None)
+        return bool(self.fit_intercept if design is None else design.fit_intercept)
+
     def _fit_arrays(self, X: np.ndarray, y: np.ndarray, likelihood: Likelihood):
         self._check_common()
         prior = self._resolve_prior(likelihood)
@@ -132,7 +147,7 @@ class _BayesianRegressionBase(BaseEstimator):
         # the DataFrame's column names, when scikit-learn recorded them, name w's coordinates
         names = getattr(self, "feature_names_in_", None)
         names = None if names is None else [str(c) for c in names]
-        model = RegressionModel(X, y, prior, likelihood, self.fit_intercept, feature_names=names)
+        model = RegressionModel(X, y, prior, likelihood, self._intercept(), feature_names=names)
         self._model = model
         if self.fit_method == "map":
             self._fit_map(model)
@@ -175,6 +190,8 @@ class _BayesianRegressionBase(BaseEstimator):
 
     def _eta(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
+        if getattr(self, "design_", None) is not None:
+            X = self.design_.transform(X)  # the training encoding: same dummies, same order
         X = validate_data(self, X, reset=False)
         return X @ self.coef_ + self.intercept_, X
 
@@ -232,6 +249,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default None
         Seed of the sampler (``fit_method="sample"``), converted once by
         :func:`bayesreg._validation.check_random_state`.
+    formula : str or None, default None
+        A formula such as ``"y ~ x1 + C(region)"`` (:func:`bayesreg.formula.formula_design`,
+        needs the ``formulae`` package): ``fit(df)`` and ``predict(df)`` then take DataFrames
+        encoded by it (dummies, interactions, transforms), the formula names the response
+        (``fit``'s y stays None) and decides the intercept (``0 +`` drops it; with an intercept
+        in the formula ``fit_intercept`` must be True).
 
     Attributes
     ----------
@@ -246,7 +269,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         Posterior draws (``fit_method="sample"`` only).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
-        Only when X has string column names.
+        Only when X has string column names; with ``formula`` the design's column names.
+    design_ : FormulaDesign
+        With ``formula`` only: the encoding, its column names and groups (term -> columns).
     """
 
     _likelihood_name = "gaussian"
@@ -269,6 +294,7 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         chains: int = 4,
         backend: str = "auto",
         random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        formula: str | None = None,
     ) -> None:
         self.prior = prior
         self.prior_scale = prior_scale
@@ -285,9 +311,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         self.chains = chains
         self.backend = backend
         self.random_state = random_state
+        self.formula = formula
 
-    def fit(self, X, y) -> BayesianLinearRegression:
-        """Fit the MAP or sample the posterior. X (n, p), y (n,). Returns self."""
+    def fit(self, X, y=None) -> BayesianLinearRegression:
+        """Fit the MAP or sample the posterior. X (n, p), y (n,); with ``formula`` a DataFrame
+        X and no y. Returns self."""
+        X, y = self._formula_inputs(X, y)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
         _check_param(self.sigma, "sigma", type(self).__name__, Real, 0.0, allow_none=True)
         self._fit_arrays(X, y.astype(np.float64), self._resolve_likelihood())
@@ -343,12 +372,13 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         Xt = self._train_X
         sig = self.sigma_
         _, c = self.prior_.elastic_coefs(sig)  # the penalty c ||w||^2 / 2: c = 1 / tau^2
-        Zt = np.column_stack([Xt, np.ones(len(Xt))]) if self.fit_intercept else Xt
+        has_b = self._model.fit_intercept
+        Zt = np.column_stack([Xt, np.ones(len(Xt))]) if has_b else Xt
         reg = np.full(Zt.shape[1], sig**2 * c)
-        if self.fit_intercept:
+        if has_b:
             reg[-1] = 0.0  # flat prior on the intercept
         cov = sig**2 * np.linalg.inv(Zt.T @ Zt + np.diag(reg))
-        Zn = np.column_stack([Xv, np.ones(len(Xv))]) if self.fit_intercept else Xv
+        Zn = np.column_stack([Xv, np.ones(len(Xv))]) if has_b else Xv
         var = np.einsum("ij,jk,ik->i", Zn, cov, Zn)
         return mean, np.sqrt(var + sig**2)
 
@@ -400,7 +430,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
     Parameters
     ----------
     prior, prior_scale, l1_ratio, fit_intercept, fit_method, solver, tol, max_iter, draws, tune,
-    chains, backend, random_state
+    chains, backend, random_state, formula
         As for :class:`BayesianLinearRegression`.
 
     Attributes
@@ -410,7 +440,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
     intercept_ : float
     prior_ : Prior
     idata_ : arviz.InferenceData (``fit_method="sample"``)
-    n_features_in_, feature_names_in_
+    n_features_in_, feature_names_in_, design_ (with ``formula``)
     """
 
     _likelihood_name = "bernoulli"
@@ -431,6 +461,7 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
         chains: int = 4,
         backend: str = "auto",
         random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        formula: str | None = None,
     ) -> None:
         self.prior = prior
         self.prior_scale = prior_scale
@@ -445,9 +476,12 @@ class BayesianLogisticRegression(ClassifierMixin, _BayesianRegressionBase):
         self.chains = chains
         self.backend = backend
         self.random_state = random_state
+        self.formula = formula
 
-    def fit(self, X, y) -> BayesianLogisticRegression:
-        """Fit the MAP or sample the posterior. X (n, p), y (n,) with two classes. Returns self."""
+    def fit(self, X, y=None) -> BayesianLogisticRegression:
+        """Fit the MAP or sample the posterior. X (n, p), y (n,) with two classes; with
+        ``formula`` a DataFrame X and no y (a 0/1 response, or ``lab[yes] ~ ...``). Returns self."""
+        X, y = self._formula_inputs(X, y)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)

@@ -22,7 +22,8 @@ def _run(code: str) -> str:
 def test_import_loads_neither_pymc_nor_pytensor_nor_pandas():
     loaded = _run(
         "import sys, bayesreg; "
-        "print([m for m in ('pymc', 'pytensor', 'pandas', 'arviz') if m in sys.modules])"
+        "print([m for m in ('pymc', 'pytensor', 'pandas', 'arviz', 'formulae') "
+        "if m in sys.modules])"
     )
     assert loaded == "[]"
 
