@@ -1,5 +1,6 @@
 """Sampling speed: ESS per second of our default and each backend vs a plain ``pm.sample``, the
-exact sampler vs NUTS, a posterior path vs rebuilding the model per scale, and PyTensor's BLAS.
+logistic model (breast cancer) against Stan's figure, the exact sampler vs NUTS, a posterior
+path vs rebuilding the model per scale, and PyTensor's BLAS.
 
 Run: ``python benchmarks/bench_sampling.py`` (a few minutes; ``--quick`` for a smoke run,
 ``--only backends`` for one part). Every ratio is measured in this one process against a
@@ -18,6 +19,13 @@ Problem: n=1000, p=100, 10 true non-zeros, Laplace prior (the Bayesian lasso), s
 ESS/s = min over the 100 coefficients of the bulk ESS, divided by wall time, with compilation
 included (first call on a new model) and excluded (second call of the same compiled sampler;
 PyMC's own ``sampling_time`` for the plain baseline).
+
+Logistic (``--only logistic``): standardized breast cancer (n=569, p=30), Gaussian prior tau=1,
+flat intercept, the package defaults (4 chains x 1000 draws + 1000 tune, default threads);
+ESS/s = min bulk ESS over w / wall clock of the second (compiled) call; rows: plain
+``pm.sample``, the default, the default with nutpie's low-rank mass matrix, ``backend="gibbs"``
+(Polya-Gamma); ratios to the plain baseline and to Stan's 1300/s (``STAN_ESS_PER_S``, quoted
+from issue 14); and the static Bernoulli kernel's cost per logp + gradient.
 
 BLAS: ``import bayesreg`` is meant to link PyTensor to scipy's OpenBLAS
 (``bayesreg._blas.configure_blas``); this script makes the same call first, so the plain
