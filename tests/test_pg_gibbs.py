@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from bayesreg import BernoulliLikelihood, Gaussian, Laplace, RegressionModel
+from bayesreg import BernoulliLikelihood, ElasticNet, Gaussian, Laplace, RegressionModel
 from bayesreg.sampling import sample_posterior
 from bayesreg.sampling.pg_gibbs import PolyaGammaGibbsBackend
 from bayesreg.sampling.resolve import resolve_backend
@@ -61,14 +61,17 @@ def _assert_within_mcse(idata, var: str, mean: float, sd: float, label: str) -> 
     assert abs(s - sd) < 4 * mcse_s, (label, "sd", s, sd, mcse_s)
 
 
-#: (prior, its log density elementwise by scipy)
+#: (prior, its log density elementwise: scipy's, or the elastic net's written out up to its
+#: normalizer, which cancels in every ratio below; ElasticNet(1, 0.5): 0.5 |w| + 0.5 w^2 / 2)
 PRIORS = [
     (Gaussian(1.0), lambda w: stats.norm.logpdf(w, 0.0, 1.0)),
     (Laplace(0.5), lambda w: stats.laplace.logpdf(w, 0.0, 0.5)),
+    (ElasticNet(1.0, 0.5), lambda w: -0.5 * np.abs(w) - 0.25 * w**2),
 ]
+IDS = ["gaussian", "laplace", "elastic_net"]
 
 
-@pytest.mark.parametrize("prior,log_prior", PRIORS, ids=["gaussian", "laplace"])
+@pytest.mark.parametrize("prior,log_prior", PRIORS, ids=IDS)
 def test_one_coefficient_matches_quadrature(prior, log_prior):
     """No intercept: the posterior of w by scipy.integrate.quad (error << MCSE)."""
     x, y = _one_feature()
@@ -92,7 +95,7 @@ def test_one_coefficient_matches_quadrature(prior, log_prior):
     _assert_within_mcse(idata, "w", mean, sd, repr(prior))
 
 
-@pytest.mark.parametrize("prior,log_prior", PRIORS, ids=["gaussian", "laplace"])
+@pytest.mark.parametrize("prior,log_prior", PRIORS, ids=IDS)
 def test_coefficient_and_flat_intercept_match_a_grid(prior, log_prior):
     """With the flat intercept (zero prior precision): a 2-D grid over (w, b).
 
