@@ -18,6 +18,7 @@ import numpy as np
 from bayesreg.priors import MapUndefinedError
 
 __all__ = [
+    "BERNOULLI_LIKELIHOOD",
     "COLLAPSIBLE_PRIOR",
     "ELASTIC_PENALTY",
     "FIXED_SIGMA",
@@ -74,6 +75,10 @@ QUADRATIC_LIKELIHOOD = Need(
 )
 FIXED_SIGMA = Need(
     "a known noise scale (Likelihood.fixed_sigma)", lambda p, lik: lik.fixed_sigma is not None
+)
+BERNOULLI_LIKELIHOOD = Need(
+    "a Bernoulli (logistic) likelihood (Likelihood.kernel == 'bernoulli')",
+    lambda p, lik: lik.kernel == "bernoulli",
 )
 KERNEL_LIKELIHOOD = Need(
     "a likelihood with a static numba kernel (Likelihood.kernel)",

@@ -23,6 +23,25 @@ Every full conditional is a standard distribution, so each sweep is an exact dra
 
 :func:`mcem_lasso_lambda` is Park & Casella's Monte Carlo EM estimate of lam (their empirical
 Bayes choice, section 3.1): ``lam_(k) = sqrt(2 p / sum_j E_(k-1)[tau_j^2 | y])``.
+
+The logistic model (:func:`logistic_pg_gibbs`; the ``backend="gibbs"`` adapter of
+``bayesreg.sampling`` runs it): Polya-Gamma data augmentation (Polson, Scott & Windle 2013,
+JASA 108:1339) with an elastic-form prior ``p(w) ∝ exp(-a ||w||_1 - c ||w||^2 / 2)`` (Gaussian:
+a = 0; Laplace: c = 0, Park & Casella's mixture; elastic net: both) and a flat intercept::
+
+    y_i ~ Bernoulli(sigmoid(eta_i)),  eta = Z theta,  Z = [X, 1],  theta = (w, b)
+    exp(-a |w_j|) ∝ ∫ N(w_j; 0, tau_j^2) Exp(tau_j^2; a^2 / 2) d tau_j^2
+
+One sweep, every block an exact draw from its full conditional:
+
+* ``omega_i | theta ~ PG(1, eta_i)`` (the ``polyagamma`` package);
+* ``1 / tau_j^2 | w ~ InverseGaussian(mean = a / |w_j|, shape = a^2)`` (a > 0 only);
+* ``theta | omega, tau ~ N(A^-1 Z'kappa, A^-1)``, ``kappa = y - 1/2``,
+  ``A = Z' diag(omega) Z + diag(c + 1/tau^2, ..., 0)`` (zero precision for the flat
+  intercept): one (p+1) x (p+1) Cholesky ``A = L L'``, then
+  ``theta = A^-1 (Z'kappa + L z)``, z ~ N(0, I) (its covariance is A^-1 L L' A^-1 = A^-1).
+
+The chains run side by side (one Polya-Gamma call and one matrix product for all of them).
 """
 
 from __future__ import annotations
@@ -31,6 +50,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from bayesreg._results import Result
 from bayesreg._validation import (
@@ -43,7 +63,16 @@ from bayesreg._validation import (
 )
 from bayesreg.priors import prior_names
 
-__all__ = ["GIBBS_PRIORS", "GibbsResult", "MCEMResult", "bayesian_lasso_gibbs", "mcem_lasso_lambda"]
+__all__ = [
+    "GIBBS_PRIORS",
+    "GibbsResult",
+    "LogisticProblem",
+    "MCEMResult",
+    "bayesian_lasso_gibbs",
+    "logistic_pg_gibbs",
+    "mcem_lasso_lambda",
+    "polya_gamma_draws",
+]
 
 
 def _laplace_latent(rng, coef, sigma2, inv_tau2, lam, hyper, p):
@@ -375,3 +404,163 @@ def mcem_lasso_lambda(
         sigma=float(np.mean(sigmas[-average_last:])),
         seconds=time.perf_counter() - start,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the logistic model: Polya-Gamma augmentation (module docstring)
+# ---------------------------------------------------------------------------------------------
+def polya_gamma_draws(eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``omega ~ PG(1, eta)`` elementwise (``polyagamma``), an array of the shape of ``eta``.
+
+    Raises
+    ------
+    ImportError
+        Without the optional ``polyagamma`` package (the message says how to install it).
+    """
+    try:
+        from polyagamma import random_polyagamma
+    except ImportError as exc:
+        raise ImportError(
+            "The Polya-Gamma Gibbs sampler needs the optional package 'polyagamma', which is "
+            "not installed. Install the 'fast' extra: pip install 'bayesreg[fast]' (or pip "
+            "install 'polyagamma>=2.0,<3')."
+        ) from exc
+    # Devroye's exact method: the fastest for h = 1 (about 15% on breast cancer's |eta| ~ 10)
+    return random_polyagamma(1.0, eta, method="devroye", random_state=rng)
+
+
+@dataclass(frozen=True)
+class LogisticProblem:
+    """What a logistic Gibbs sweep reads (built once per call; never the caller's arrays).
+
+    Attributes
+    ----------
+    Z : ndarray (n, k)
+        ``[X, 1]`` with an intercept (k = p + 1), else ``X`` (k = p).
+    Zt : ndarray (k, n)
+        Z' (C-contiguous: the products of every sweep).
+    Zt_kappa : ndarray (k,)
+        ``Z'(y - 1/2)``.
+    y : ndarray (n,)
+        The 0/1 labels as floats.
+    a, c : float or ndarray (p,)
+        The prior's elastic coefficients: ``-log p(w) = a ||w||_1 + c ||w||^2 / 2 + const``.
+    p : int
+        Number of coefficients (the intercept, when fitted, is column p of Z).
+    """
+
+    Z: np.ndarray
+    Zt: np.ndarray
+    Zt_kappa: np.ndarray
+    y: np.ndarray
+    a: float | np.ndarray
+    c: float | np.ndarray
+    p: int
+
+    @classmethod
+    def build(cls, X: np.ndarray, y: np.ndarray, a, c, fit_intercept: bool) -> LogisticProblem:
+        """The problem for data ``X`` (n, p), labels ``y`` (n,) and elastic coefficients."""
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        n, p = X.shape
+        Z = np.column_stack([X, np.ones(n)]) if fit_intercept else X.copy()
+        return cls(Z, np.ascontiguousarray(Z.T), Z.T @ (y - 0.5), y, a, c, p)
+
+    def prior_precision(self, inv_tau2: np.ndarray | None, chains: int) -> np.ndarray:
+        """Diagonal prior precision of theta per chain, (chains, k): c (+ 1/tau^2), 0 for b."""
+        k = self.Z.shape[1]
+        prec = np.zeros((chains, k))
+        prec[:, : self.p] = self.c if inv_tau2 is None else self.c + inv_tau2
+        return prec
+
+    def log_posterior(self, theta: np.ndarray) -> np.ndarray:
+        """Unnormalized log posterior at draws ``theta`` (..., k), shape (...)."""
+        eta = theta @ self.Zt
+        w = theta[..., : self.p]
+        loglik = eta @ self.y - np.logaddexp(0.0, eta).sum(axis=-1)
+        return loglik - np.sum(self.a * np.abs(w) + 0.5 * self.c * w * w, axis=-1)
+
+
+@njit(cache=True)
+def _theta_draw_nb(Z, Zt, Zt_kappa, omega, prec, z):  # pragma: no cover - compiled
+    """Per chain c: ``A = Z' diag(omega_c) Z + diag(prec_c) = L L'``, then
+    ``theta_c = A^-1 (Z'kappa + L z_c)`` by two triangular solves."""
+    chains, k = prec.shape
+    out = np.empty((chains, k))
+    for ch in range(chains):
+        A = np.dot(Zt * omega[ch], Z)  # the O(n k^2) step (BLAS)
+        for j in range(k):
+            A[j, j] += prec[ch, j]
+        L = np.linalg.cholesky(A)
+        u = Zt_kappa + np.dot(L, z[ch])
+        for i in range(k):  # L v = u
+            acc = u[i]
+            for j in range(i):
+                acc -= L[i, j] * u[j]
+            u[i] = acc / L[i, i]
+        for i in range(k - 1, -1, -1):  # L' theta = v
+            acc = u[i]
+            for j in range(i + 1, k):
+                acc -= L[j, i] * u[j]
+            u[i] = acc / L[i, i]
+        out[ch] = u
+    return out
+
+
+def _theta_draw(prob: LogisticProblem, omega: np.ndarray, prec: np.ndarray, rng) -> np.ndarray:
+    """``theta | omega, tau ~ N(A^-1 Z'kappa, A^-1)`` per chain: rows of (chains, k)."""
+    z = rng.standard_normal(prec.shape)
+    return _theta_draw_nb(prob.Z, prob.Zt, prob.Zt_kappa, omega, prec, z)
+
+
+def _inv_tau2_draw(prob: LogisticProblem, theta: np.ndarray, rng) -> np.ndarray | None:
+    """``1/tau_j^2 | w`` (inverse Gaussian; :func:`_laplace_latent` at sigma = 1) when a > 0."""
+    if not np.any(np.asarray(prob.a) > 0.0):
+        return None
+    w = theta[:, : prob.p]
+    # a = 0 where a vector of coefficients has no L1 part: no latent scale there (1/tau^2 = 0)
+    a = np.broadcast_to(np.asarray(prob.a, dtype=np.float64), w.shape)
+    out = np.zeros_like(w)
+    on = a > 0.0
+    out[on] = _laplace_latent(rng, w[on], 1.0, None, a[on], None, prob.p)[0]
+    return out
+
+
+def logistic_pg_gibbs(
+    prob: LogisticProblem,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+) -> np.ndarray:
+    """Polya-Gamma Gibbs draws of theta = (w[, b]) for a logistic model (module docstring).
+
+    Parameters
+    ----------
+    prob : LogisticProblem
+        Data and prior (:meth:`LogisticProblem.build`).
+    draws, tune : int
+        Sweeps kept per chain, and burn-in sweeps discarded first (no adaptation: every sweep
+        is an exact conditional draw).
+    chains : int
+        Chains, run side by side from one generator; each starts at theta ~ U(-1, 1)^k.
+    random_seed : int or None
+        Same seed, same problem and chains -> identical draws.
+
+    Returns
+    -------
+    ndarray (chains, draws, k)
+        The kept draws of theta (the intercept, when fitted, last).
+    """
+    rng = np.random.default_rng(random_seed)
+    k = prob.Z.shape[1]
+    theta = rng.uniform(-1.0, 1.0, size=(chains, k))
+    kept = np.empty((chains, draws, k))
+    for it in range(tune + draws):
+        omega = polya_gamma_draws(theta @ prob.Zt, rng)
+        prec = prob.prior_precision(_inv_tau2_draw(prob, theta, rng), chains)
+        theta = _theta_draw(prob, omega, prec, rng)
+        if it >= tune:
+            kept[:, it - tune] = theta
+    return kept

@@ -1,5 +1,6 @@
 """Sampling speed: ESS per second of our default and each backend vs a plain ``pm.sample``, the
-exact sampler vs NUTS, a posterior path vs rebuilding the model per scale, and PyTensor's BLAS.
+logistic model (breast cancer) against Stan's figure, the exact sampler vs NUTS, a posterior
+path vs rebuilding the model per scale, and PyTensor's BLAS.
 
 Run: ``python benchmarks/bench_sampling.py`` (a few minutes; ``--quick`` for a smoke run,
 ``--only backends`` for one part). Every ratio is measured in this one process against a
@@ -18,6 +19,13 @@ Problem: n=1000, p=100, 10 true non-zeros, Laplace prior (the Bayesian lasso), s
 ESS/s = min over the 100 coefficients of the bulk ESS, divided by wall time, with compilation
 included (first call on a new model) and excluded (second call of the same compiled sampler;
 PyMC's own ``sampling_time`` for the plain baseline).
+
+Logistic (``--only logistic``): standardized breast cancer (n=569, p=30), Gaussian prior tau=1,
+flat intercept, the package defaults (4 chains x 1000 draws + 1000 tune, default threads);
+ESS/s = min bulk ESS over w / wall clock of the second (compiled) call; rows: plain
+``pm.sample``, the default, the default with nutpie's low-rank mass matrix, ``backend="gibbs"``
+(Polya-Gamma); ratios to the plain baseline and to Stan's 1300/s (``STAN_ESS_PER_S``, quoted
+from issue 14); and the static Bernoulli kernel's cost per logp + gradient.
 
 BLAS: ``import bayesreg`` is meant to link PyTensor to scipy's OpenBLAS
 (``bayesreg._blas.configure_blas``); this script makes the same call first, so the plain
@@ -170,6 +178,137 @@ def bench_backends(args, out):
     out["backends"] = rows
     if d0.get("backend") == "nutpie/kernel":
         out["kernel_load"] = _kernel_load_times()
+
+
+# ---------------------------------------------------------------------------------------------
+# the logistic model: standardized breast cancer, Gaussian prior tau = 1, flat intercept
+# ---------------------------------------------------------------------------------------------
+#: Stan's figure for this problem, quoted from issue 14 ("Stan (rstanarm) gives about 1300 per
+#: second of chain time"): rstanarm's stan_glm, min bulk ESS over w per second of chain time,
+#: measured by the session that filed the issue (there is no R / Stan in this environment, so
+#: it is not re-measured here; the ratios below are against this constant)
+STAN_ESS_PER_S = 1300.0
+
+
+def _breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y.astype(float)
+
+
+def plain_pymc_logistic(X, y, draws, tune, chains, seed):
+    """The baseline: a hand-written PyMC logistic model and ``pm.sample`` with its defaults
+    (cores: PyMC's default, one process per chain up to the CPU count)."""
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    with pm.Model(coords={"feature": np.arange(X.shape[1])}):
+        w = pm.Normal("w", 0.0, 1.0, dims="feature")
+        intercept = pm.Flat("intercept")
+        pm.Bernoulli("y", logit_p=X @ w + intercept, observed=y)
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                          progressbar=False, compute_convergence_checks=False)  # fmt: skip
+    return idata, time.perf_counter() - t0, float(idata.posterior.attrs["sampling_time"])
+
+
+def _kernel_gradient_us(X, y, repeats: int = 20000) -> float:
+    """Seconds per logp + gradient of the static numba Bernoulli kernel, called from a numba
+    loop (no Python per call: what nutpie pays per leapfrog step), best of 5 blocks."""
+    import numba
+
+    from bayesreg import BernoulliLikelihood, Gaussian, RegressionModel, _fastlogp
+
+    model = RegressionModel(X, y, Gaussian(1.0), BernoulliLikelihood())
+    buf = _fastlogp.KernelData(model, ["w", "intercept"]).buffer()
+    kernel = _fastlogp._logp_grad
+
+    @numba.njit
+    def loop(x, buf, grad, k):
+        total = 0.0
+        for _ in range(k):
+            x[0] += 1e-12  # a new point each call
+            total += kernel(x, buf, grad)
+        return total
+
+    x, grad = np.full(model.p + 1, 0.01), np.empty(model.p + 1)
+    loop(x, buf, grad, 10)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        loop(x, buf, grad, repeats)
+        best = min(best, (time.perf_counter() - t0) / repeats)
+    return 1e6 * best
+
+
+def _logistic_row(idata, wall, wall_excl=None) -> dict:
+    import arviz as az
+
+    ess = az.ess(idata, var_names=["w", "intercept"], method="bulk")
+    row = {"min_ess": float(ess["w"].min()), "ess_intercept": float(ess["intercept"]),
+           "wall": wall, "wall_excl_compile": wall if wall_excl is None else wall_excl}  # fmt: skip
+    if "sample_stats" in idata.groups() and "n_steps" in idata.sample_stats:
+        row["steps_per_draw"] = float(idata.sample_stats["n_steps"].mean())
+    row["ess_per_s"] = row["min_ess"] / row["wall_excl_compile"]
+    return row
+
+
+def bench_logistic(args, out):
+    """ESS/s on breast cancer as users run it: package defaults (4 chains x 1000 + 1000 tune,
+    default threads), wall clock of the call (compile-excluded: the second call)."""
+    from bayesreg import BernoulliLikelihood, Gaussian, RegressionModel
+    from bayesreg.sampling import _has, sample_posterior
+
+    X, y = _breast_cancer()
+    kw = dict(draws=args.draws, tune=args.tune, chains=args.logistic_chains, random_seed=5)
+    rows = {}
+    idata, wall, t_sample = plain_pymc_logistic(X, y, seed=5, **{k: kw[k] for k in
+                                                                ("draws", "tune", "chains")})  # fmt: skip
+    rows["plain pm.sample"] = _logistic_row(idata, wall, t_sample)
+    runs = [("ours: default", {})]
+    if _has("nutpie"):
+        # nutpie's low-rank-modified mass matrix (a nutpie.sample option sample_posterior
+        # passes through): the posterior's correlations (radius / perimeter / area) are what
+        # makes the diagonal mass matrix take ~25 leapfrog steps per draw
+        runs.append(("ours: default, low-rank mass", {"low_rank_modified_mass_matrix": True}))
+    if _has("polyagamma"):
+        runs.append(("ours: gibbs (PG)", {"backend": "gibbs"}))
+    for label, extra in runs:
+        model = RegressionModel(X, y, Gaussian(1.0), BernoulliLikelihood())
+        t0 = time.perf_counter()
+        sample_posterior(model, progressbar=False, **kw, **extra)
+        wall1 = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        idata = sample_posterior(model, progressbar=False, **kw, **extra)
+        rows[label] = _logistic_row(idata, wall1, time.perf_counter() - t0)
+        rows[label]["backend"] = idata.posterior.attrs["backend"] + (
+            f"/{idata.posterior.attrs['nutpie_backend']}"
+            if "nutpie_backend" in idata.posterior.attrs else "")  # fmt: skip
+    base = rows["plain pm.sample"]["ess_per_s"]
+    print(
+        f"\n== logistic: standardized breast cancer (n=569, p=30), Gaussian prior tau=1, flat "
+        f"intercept, {kw['chains']} chains x {kw['draws']} draws (+{kw['tune']} tune), default "
+        f"threads; ESS/s = min bulk ESS over w / wall clock (second call: compile excluded) =="
+    )
+    print(f"{'sampler':30s} {'resolved':14s} {'min ESS w':>9s} {'ESS b':>7s} {'steps':>6s} "
+          f"{'wall':>6s} {'ESS/s':>7s} {'vs plain':>8s} {'vs Stan':>7s}")  # fmt: skip
+    for name, r in rows.items():
+        r["ratio_plain"] = r["ess_per_s"] / base
+        r["ratio_stan"] = r["ess_per_s"] / STAN_ESS_PER_S
+        print(
+            f"{name:30s} {r.get('backend', 'pymc'):14s} {r['min_ess']:9.0f} "
+            f"{r['ess_intercept']:7.0f} {r.get('steps_per_draw', float('nan')):6.1f} "
+            f"{r['wall_excl_compile']:6.2f} {r['ess_per_s']:7.0f} {r['ratio_plain']:8.2f} "
+            f"{r['ratio_stan']:7.2f}"
+        )
+    print(f"Stan (rstanarm) figure quoted from issue 14: {STAN_ESS_PER_S:.0f} ESS/s; target "
+          f"2x = {2 * STAN_ESS_PER_S:.0f}")  # fmt: skip
+    if _has("nutpie"):
+        us = _kernel_gradient_us(X, y)
+        rows["kernel_gradient_us"] = us
+        print(f"static numba Bernoulli kernel: {us:.1f} us per logp + gradient (569 x 31)")
+    out["logistic"] = rows
 
 
 _KERNEL_CHILD = r"""
@@ -436,7 +575,10 @@ def main(argv=None):
     ap.add_argument("--path-scales", type=int, default=20)
     ap.add_argument("--path-draws", type=int, default=300)
     ap.add_argument("--blas-draws", type=int, default=500)
-    ap.add_argument("--only", choices=["backends", "exact", "path", "blas"], action="append")
+    ap.add_argument("--logistic-chains", type=int, default=4)
+    ap.add_argument(
+        "--only", choices=["backends", "logistic", "exact", "path", "blas"], action="append"
+    )
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     ap.add_argument("--json", help="write the numbers to this file")
     args = ap.parse_args(argv)
@@ -445,11 +587,11 @@ def main(argv=None):
         args.path_scales, args.path_draws, args.blas_draws = 3, 100, 100
     out = {"args": vars(args), "blas_in_this_process": _link_blas()}
     print(f"bayesreg sampling benchmark ({out['blas_in_this_process']} in this process)")
-    parts = args.only or ["backends", "exact", "path", "blas"]
+    parts = args.only or ["backends", "logistic", "exact", "path", "blas"]
+    benches = {"backends": bench_backends, "logistic": bench_logistic, "exact": bench_exact,
+               "path": bench_path, "blas": bench_blas}  # fmt: skip
     for name in parts:
-        {"backends": bench_backends, "exact": bench_exact, "path": bench_path, "blas": bench_blas}[
-            name
-        ](args, out)
+        benches[name](args, out)
         sys.stdout.flush()
     if args.json:
         with open(args.json, "w") as fh:

@@ -35,7 +35,7 @@ LAYERS = {
     "diagnostics": 3,
     "solvers": 5,
     "sampling": 5,
-    "gibbs": 5,
+    "gibbs": 4,
     "horseshoe_gibbs": 5,
     "paths": 6,
     "formula": 6,

@@ -48,6 +48,12 @@ Backends
 ``"exact"``
     Independent draws from the conjugate posterior (no MCMC), for a Gaussian prior with a
     Gaussian likelihood: see :func:`conjugate_posterior`.
+``"gibbs"``
+    Exact Polya-Gamma Gibbs sweeps (Polson, Scott & Windle 2013; ``bayesreg.gibbs``) for a
+    Bernoulli likelihood with a Gaussian, Laplace or elastic-net prior: no gradients, no
+    tuning (``tune`` burn-in sweeps are discarded), ``sample_stats.lp``. Needs the
+    ``polyagamma`` package (the ``fast`` extra). ``"auto"`` does not choose it: on
+    standardized breast cancer it gives 0.5-0.65x the ESS/s of the default NUTS.
 
 Horseshoe priors with a Gaussian likelihood (``"auto"`` and ``"pymc"``): NUTS runs on the
 collapsed graph of ``bayesreg.sampling.collapsed`` (w and the intercept integrated out, then drawn exactly
@@ -58,8 +64,9 @@ The package
 -----------
 ``sample_posterior`` validates the settings once (``settings``), resolves the backend once
 (``resolve``), runs it and assembles the InferenceData (``idata``). Each backend is a small
-adapter (``exact``, ``pymc_nuts``, ``nutpie_nuts``, ``numpyro_nuts``, ``collapsed``) on a
-log-density target (``target``); the defaults are constants in ``defaults``.
+adapter (``exact``, ``pymc_nuts``, ``nutpie_nuts``, ``numpyro_nuts``, ``pg_gibbs``,
+``collapsed``) on a log-density target (``target``); the defaults are constants in
+``defaults``.
 
 Why the default is faster than a plain ``pm.sample`` (``benchmarks/bench_sampling.py``, n=1000,
 p=100): per leapfrog step a plain ``pm.sample`` spends its time in the O(n p) matrix-vector
@@ -148,7 +155,7 @@ def sample_posterior(
         ``"exact"``).
     chains : int
         Number of chains (``"exact"``: the i.i.d. draws are split into this many "chains").
-    backend : {"auto", "pymc", "nutpie", "numpyro", "exact"}, default "auto"
+    backend : {"auto", "pymc", "nutpie", "numpyro", "exact", "gibbs"}, default "auto"
         See the module docstring. ``"auto"``: nutpie's NUTS when nutpie is installed and every
         option in ``kwargs`` is one nutpie understands (``nutpie_backend="kernel"`` where the
         static kernels cover the model, else ``"pytensor"``), else ``"pymc"``.

@@ -2,7 +2,7 @@
 keywords it takes, why it cannot run a model (``problem``), and ``run``.
 
 The adapters live beside this module (``exact``, ``pymc_nuts``, ``nutpie_nuts``,
-``numpyro_nuts``, ``collapsed``); every use of a third-party private API is inside them.
+``numpyro_nuts``, ``pg_gibbs``, ``collapsed``); every use of a third-party private API is inside them.
 """
 
 from __future__ import annotations

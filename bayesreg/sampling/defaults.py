@@ -38,7 +38,7 @@ COLLAPSED_TARGET_ACCEPT = 0.9
 MAX_FEATURES = 400
 
 #: the supported values of ``backend``
-BACKENDS = ("pymc", "nutpie", "numpyro", "exact", "auto")
+BACKENDS = ("pymc", "nutpie", "numpyro", "exact", "gibbs", "auto")
 
 #: what ``nutpie_backend`` may be: nutpie's own compilation of the PyMC model (numba, JAX);
 #: "pytensor": nutpie's NUTS driving the model's C-compiled sampling graph through a Python

@@ -15,6 +15,7 @@ from bayesreg.sampling.nutpie_nuts import (
     NutpiePyfuncBackend,
     nutpie_accepts,
 )
+from bayesreg.sampling.pg_gibbs import PolyaGammaGibbsBackend
 from bayesreg.sampling.pymc_nuts import PymcBackend
 from bayesreg.sampling.settings import SamplerSettings
 
@@ -94,4 +95,9 @@ def resolve_backend(name: str, model: RegressionModel, settings: SamplerSettings
         return nutpie_backend(settings.nutpie_backend or ("kernel" if kernel else "pytensor"))
     if name == "nutpie":
         return nutpie_backend(settings.nutpie_backend or "numba")
-    return {"pymc": PymcBackend, "numpyro": NumpyroBackend, "exact": ExactBackend}[name]()
+    return {
+        "pymc": PymcBackend,
+        "numpyro": NumpyroBackend,
+        "exact": ExactBackend,
+        "gibbs": PolyaGammaGibbsBackend,
+    }[name]()
