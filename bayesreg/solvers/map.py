@@ -34,6 +34,14 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
 * ``"lbfgs"`` (smooth priors): scipy's L-BFGS-B on the evaluator's value and gradient, then a
   Newton polish.
 
+* ``"linear_program"`` (a likelihood that is not smooth, ``Likelihood.is_smooth = False``, and
+  piecewise linear, ``Likelihood.linear_pieces``: the Laplace likelihood / least absolute
+  deviations): with a known sigma and an L1 prior the MAP is a linear program, solved exactly
+  by HiGHS and certified by the KKT residual of the whole problem computed from its multipliers
+  (:mod:`bayesreg.solvers.linear_program`). ``"auto"`` picks it for such likelihoods; a Gaussian
+  prior (a quadratic program) or an estimated sigma is refused with the reason. The smooth
+  methods above refuse a likelihood that is not smooth.
+
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
 sigma by an exact 1-D update (the objective is strictly convex in log sigma), alternating until
 the KKT residual over all blocks is below the tolerance; for smooth priors an L-BFGS run on all
@@ -546,7 +554,7 @@ def map_estimate(
     Parameters
     ----------
     model : RegressionModel
-    method : {"auto", "closed_form", "fista", "ista", "lbfgs"}, default "auto"
+    method : {"auto", "closed_form", "fista", "ista", "lbfgs", "linear_program"}, default "auto"
     tol : float, default 1e-10
         Relative KKT tolerance.
     max_iter : int, default 20000
