@@ -632,8 +632,8 @@ class LaplaceLikelihood(ScaleLikelihood):
 
     The density is ``exp(-|r| / sigma) / (2 sigma)`` (scipy's ``laplace(loc=eta, scale=sigma)``);
     the MAP of the intercept alone is the median. J0 is **not smooth** (``is_smooth = False``):
-    the gradient-based MAP solvers refuse it, and with a known sigma and a Laplace (L1) prior
-    the MAP is the linear program of :mod:`bayesreg.solvers.linear_program` (the same problem as
+    the gradient-based MAP solvers refuse it, and with a Laplace (L1) prior the MAP at fixed
+    sigma is the linear program of :mod:`bayesreg.solvers.linear_program` (the same problem as
     scikit-learn's ``QuantileRegressor(quantile=0.5, alpha = sigma / (2 n b))``). NUTS samples
     it (the posterior is continuous; the log density has kinks only on a null set).
 
@@ -641,7 +641,7 @@ class LaplaceLikelihood(ScaleLikelihood):
     ----------
     sigma : float or None, default None
         The Laplace scale (mean absolute deviation of the noise), known; ``None``: estimated with
-        a HalfNormal prior (sampling only: the MAP needs it known).
+        a HalfNormal prior (the joint MAP alternates the LP with an exact sigma update).
     sigma_prior_scale : float or None, default None
         HalfNormal scale of sigma's prior; ``None``: ``2.5 * sd(y)``.
     """

@@ -31,7 +31,7 @@ Each row kind declares the capabilities it needs (:mod:`bayesreg._capabilities`)
 form a Gaussian penalty and a quadratic likelihood, scikit-learn an elastic penalty
 (``Prior.elastic_coefs``) and a likelihood with a scikit-learn twin (``Likelihood.sklearn_loss``,
 which picks Ridge / Lasso / ElasticNet, LogisticRegression, PoissonRegressor (Gaussian penalty
-only) or QuantileRegressor(0.5) (the Laplace likelihood: L1 penalty, known sigma)), the
+only) or QuantileRegressor(0.5) (the Laplace likelihood: L1 penalty only)), the
 gradient methods an elastic penalty and a smooth likelihood with a bounded curvature (a fixed
 step size needs a global Lipschitz constant: not Poisson, not the absolute error; the L2 ones
 a Gaussian penalty). A row whose needs are not met is listed under
@@ -60,7 +60,6 @@ import numpy as np
 from bayesreg._capabilities import (
     BOUNDED_CURVATURE,
     ELASTIC_PENALTY,
-    FIXED_SIGMA,
     GAUSSIAN_PENALTY,
     L1_ONLY,
     QUADRATIC_LIKELIHOOD,
@@ -365,7 +364,7 @@ _SKLEARN_ESTIMATORS: dict[str, _SklearnTwin] = {
     "squared_error": _SklearnTwin(_sklearn_regression),
     "log_loss": _SklearnTwin(_sklearn_logistic),
     "poisson": _SklearnTwin(_sklearn_poisson, (GAUSSIAN_PENALTY,)),
-    "absolute_error": _SklearnTwin(_sklearn_quantile, (L1_ONLY, FIXED_SIGMA)),
+    "absolute_error": _SklearnTwin(_sklearn_quantile, (L1_ONLY,)),
 }
 _SKLEARN_ESTIMATOR = Need(
     f"a scikit-learn loss with an estimator here ({', '.join(_SKLEARN_ESTIMATORS)})",
@@ -373,7 +372,7 @@ _SKLEARN_ESTIMATOR = Need(
 )
 _SKLEARN_PENALTY = Need(
     "a penalty that the scikit-learn estimator of that loss expresses (PoissonRegressor: "
-    "Gaussian only; QuantileRegressor: L1 only, with known sigma)",
+    "Gaussian only; QuantileRegressor: L1 only)",
     lambda p, lik: unmet(_SKLEARN_ESTIMATORS[lik.sklearn_loss].needs, p, lik) is None,
 )
 

@@ -186,6 +186,36 @@ def test_lad_map_is_sklearn_quantile_regressor(lad, sigma, b, fit_intercept):
     assert fit.objective == pytest.approx(nlp, rel=1e-12)
 
 
+def test_lad_map_with_estimated_sigma_is_the_profile_minimum(lad):
+    """Joint MAP over (w, b, sigma): sigma minimizes the profile objective min_{w,b} F, where
+    the inner minimum is scikit-learn's QuantileRegressor at alpha = sigma / (2 n b) and F is
+    written with scipy.stats (sigma ~ HalfNormal(2.5 sd(y)), no Jacobian)."""
+    X, y = lad
+    lik, b = LaplaceLikelihood(), 0.05
+    fit = map_estimate(RegressionModel(X, y, Laplace(b), lik))
+    s_prior = lik.resolved_sigma_prior_scale(y)
+
+    def profile(log_s):
+        s = np.exp(log_s)
+        q = QuantileRegressor(quantile=0.5, alpha=s / (2 * len(y) * b), solver="highs").fit(X, y)
+        eta = X @ q.coef_ + q.intercept_
+        return -(stats.laplace.logpdf(y, eta, s).sum() + stats.laplace.logpdf(q.coef_, 0, b).sum()
+                 + stats.halfnorm.logpdf(s, scale=s_prior))  # fmt: skip
+
+    ls = np.log(fit.sigma)
+    ref = optimize.minimize_scalar(profile, bounds=(ls - 1, ls + 1), method="bounded",
+                                   options={"xatol": 1e-9})  # fmt: skip
+    assert fit.converged and fit.sigma is not None
+    # Brent's xatol 1e-9 in log sigma on a smooth profile (the LP vertex is locally constant)
+    assert fit.sigma == pytest.approx(np.exp(ref.x), rel=1e-7)
+    assert fit.objective == pytest.approx(ref.fun, rel=1e-12)
+    # and at that sigma the (w, b) block is QuantileRegressor's, zeros included
+    q = QuantileRegressor(quantile=0.5, alpha=fit.sigma / (2 * len(y) * b), solver="highs")
+    q.fit(X, y)
+    np.testing.assert_allclose(fit.coef, q.coef_, atol=1e-9)
+    assert np.array_equal(fit.coef == 0, q.coef_ == 0) and fit.n_nonzero < 5
+
+
 def test_lad_map_is_a_minimum_in_every_direction(lad):
     """Convexity: no move along a coordinate (or at random) lowers the objective."""
     X, y = lad
@@ -242,8 +272,6 @@ def test_non_smooth_likelihood_is_refused_by_the_smooth_solvers(lad):
             map_estimate(RegressionModel(X, y, Laplace(1.0), lik), method=method)
     with pytest.raises(ValueError, match="quadratic program, which is not offered"):
         map_estimate(RegressionModel(X, y, Gaussian(1.0), lik))
-    with pytest.raises(ValueError, match="known noise scale"):
-        map_estimate(RegressionModel(X, y, Laplace(1.0), LaplaceLikelihood()))
     with pytest.raises(ValueError, match="gradient_descent needs a smooth likelihood"):
         gradient_descent(RegressionModel(X, y, Laplace(1.0), lik), method="ista")
     with pytest.raises(ValueError, match=r"linear_program.*piecewise-linear"):
@@ -289,6 +317,7 @@ def test_verify_runs_quantile_regressor_row(lad):
         ("poisson", {}, PoissonLikelihood()),
         ("negbin", {}, NegativeBinomialLikelihood(1.0)),
         ("laplace", {"sigma": 1.0, "prior": "laplace"}, LaplaceLikelihood(1.0)),
+        ("laplace", {"prior": "laplace"}, LaplaceLikelihood()),
     ],
 )
 def test_estimators_take_them_by_name(counts, name, kwargs, lik):

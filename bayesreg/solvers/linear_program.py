@@ -30,13 +30,13 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize, sparse
 
-from bayesreg._capabilities import FIXED_SIGMA, HAS_MAP, L1_ONLY, PIECEWISE_LINEAR_LIKELIHOOD
+from bayesreg._capabilities import HAS_MAP, L1_ONLY, PIECEWISE_LINEAR_LIKELIHOOD
 from bayesreg.model import RegressionModel
 
 __all__ = ["LP_NEEDS", "LinearProgramSolution", "linear_program_map"]
 
 #: what the linear-program route needs of (prior, likelihood)
-LP_NEEDS = (HAS_MAP, PIECEWISE_LINEAR_LIKELIHOOD, FIXED_SIGMA, L1_ONLY)
+LP_NEEDS = (HAS_MAP, PIECEWISE_LINEAR_LIKELIHOOD, L1_ONLY)
 
 
 class LinearProgramSolution(NamedTuple):
@@ -80,22 +80,27 @@ def _certificate(model, w, b, r_pos, r_neg, lam, pieces, sigma) -> float:
     return r
 
 
-def linear_program_map(model: RegressionModel, *, tol: float = 1e-10) -> LinearProgramSolution:
-    """The MAP of ``model`` by the linear program above (see the module docstring).
+def linear_program_map(
+    model: RegressionModel, *, tol: float = 1e-10, sigma: float | None = None
+) -> LinearProgramSolution:
+    """The MAP of ``model`` at a fixed sigma by the linear program above (module docstring).
 
     Parameters
     ----------
     model : RegressionModel
-        A piecewise-linear likelihood (``Likelihood.linear_pieces``) with known sigma and a
-        pure L1 prior (``Prior.elastic_coefs(sigma)`` with c = 0).
+        A piecewise-linear likelihood (``Likelihood.linear_pieces``) and a pure L1 prior
+        (``Prior.elastic_coefs(sigma)`` with c = 0).
     tol : float, default 1e-10
         Relative KKT tolerance of the certificate.
+    sigma : float, optional
+        The noise scale to solve at (default: the likelihood's known sigma). ``map_estimate``
+        passes it when sigma is estimated (the (w, b) block of the joint MAP).
 
     Returns
     -------
     LinearProgramSolution
     """
-    sigma = float(model.likelihood.fixed_sigma)
+    sigma = float(model.likelihood.fixed_sigma if sigma is None else sigma)
     a, _ = model.prior.elastic_coefs(sigma)
     n, p = model.n, model.p
     a = np.broadcast_to(np.asarray(a, dtype=np.float64), (p,))

@@ -36,10 +36,11 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
 
 * ``"linear_program"`` (a likelihood that is not smooth, ``Likelihood.is_smooth = False``, and
   piecewise linear, ``Likelihood.linear_pieces``: the Laplace likelihood / least absolute
-  deviations): with a known sigma and an L1 prior the MAP is a linear program, solved exactly
-  by HiGHS and certified by the KKT residual of the whole problem computed from its multipliers
-  (:mod:`bayesreg.solvers.linear_program`). ``"auto"`` picks it for such likelihoods; a Gaussian
-  prior (a quadratic program) or an estimated sigma is refused with the reason. The smooth
+  deviations): with an L1 prior the MAP at fixed sigma is a linear program, solved exactly by
+  HiGHS and certified by the KKT residual of the whole problem computed from its multipliers
+  (:mod:`bayesreg.solvers.linear_program`); an estimated sigma alternates it with the exact
+  sigma update. ``"auto"`` picks it for such likelihoods; a Gaussian prior (a quadratic
+  program) is refused with the reason. The smooth
   methods above refuse a likelihood that is not smooth.
 
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
@@ -121,7 +122,7 @@ _METHOD_NEEDS = {
     "linear_program": (
         LP_NEEDS,
         "method='linear_program' is the exact MAP of a piecewise-linear likelihood (Laplace) "
-        "with known sigma and an L1 (Laplace) prior.",
+        "with an L1 (Laplace) prior.",
     ),
 }
 
@@ -207,7 +208,7 @@ def _resolve_non_smooth(model: RegressionModel) -> str:
     raise ValueError(
         f"{reason}. The likelihood is not smooth (Likelihood.is_smooth is False), so the "
         "gradient-based MAP solvers do not apply; its exact route is a linear program, which "
-        "needs a known sigma and an L1 (Laplace) prior. A Gaussian prior makes the problem a "
+        "needs an L1 (Laplace) prior. A Gaussian prior makes the problem a "
         "quadratic program, which is not offered: use a Laplace prior, or sample the posterior "
         "(sample_posterior / fit_method='sample')."
     )
@@ -625,28 +626,69 @@ def map_estimate(
 
 # -- the linear-program route (piecewise-linear likelihoods: bayesreg.solvers.linear_program) --
 def _linear_program_estimate(model: RegressionModel, tol: float, warn: bool) -> MapEstimate:
-    """The MAP by the exact LP, with its own certificate as the optimality (caller's units)."""
+    """The MAP by the exact LP, with its own certificate as the optimality (caller's units);
+    with an estimated sigma, alternated with the exact sigma update (:func:`_lp_joint_sigma`)."""
     start = time.perf_counter()
-    sol = linear_program_map(model, tol=tol)
-    if not sol.converged and warn:
+    prob = problem_for(model, evaluator="numpy")
+    if prob.sigma_estimated:
+        sol, log_sigma, r_sigma, target_sigma, failure = _lp_joint_sigma(prob, tol)
+    else:
+        sol, log_sigma, r_sigma, target_sigma, failure = (
+            linear_program_map(model, tol=tol), None, 0.0, 1.0, None
+        )  # fmt: skip
+    converged = failure is None and sol.converged and r_sigma <= target_sigma
+    if not converged and warn:
         warnings.warn(
-            f"map_estimate(method='linear_program') did not converge: KKT residual "
-            f"{sol.residual:.3g} > tolerance {sol.target:.3g}, constraint violation "
-            f"{sol.infeasibility:.3g} (HiGHS: {sol.message}).",
+            failure
+            or f"map_estimate(method='linear_program') did not converge: KKT residual "
+            f"{sol.residual:.3g} (tolerance {sol.target:.3g}), sigma gradient {r_sigma:.3g} "
+            f"(tolerance {target_sigma:.3g}), constraint violation {sol.infeasibility:.3g} "
+            f"(HiGHS: {sol.message}).",
             ConvergenceWarning,
             stacklevel=3,
         )
-    prob = problem_for(model, evaluator="numpy")
     return MapEstimate(
         coef=sol.coef,
         intercept=sol.intercept,
-        sigma=None,
+        sigma=None if log_sigma is None else prob.sigma_of(log_sigma),
         method="linear_program",
         n_iter=max(sol.n_iter, 1),
-        converged=sol.converged,
-        optimality=float(sol.residual),
-        objective=float(prob.objective(sol.coef, sol.intercept, None)),
+        converged=converged,
+        optimality=float(max(sol.residual, r_sigma)),
+        objective=float(prob.objective(sol.coef, sol.intercept, log_sigma)),
         tol=tol,
         seconds=time.perf_counter() - start,
         evaluator="highs",
     )
+
+
+def _lp_joint_sigma(prob: MapProblem, tol: float, max_rounds: int = 200):
+    """The joint MAP over (w, b, sigma): the exact LP in (w, b) at fixed sigma alternated with
+    the exact update of log sigma (:func:`_sigma_update`; the objective is convex in it).
+
+    Each step minimizes its block exactly, so the objective decreases; at a fixed point the
+    (w, b) block is certified by the LP's KKT residual and the sigma block by its gradient.
+    The objective ``A(w, b) / sigma + P(w; sigma) + smooth(sigma)`` (A convex, sigma > 0) has
+    one-sided directional derivatives that add over the blocks, so that point is stationary
+    for the whole problem. Returns ``(solution, log_sigma, |d/dlog sigma|, its target,
+    failure or None)``.
+    """
+    y = prob.model.y
+    log_sigma = float(np.log(max(float(np.mean(np.abs(y - np.median(y)))), 1e-8)))
+    log_floor = log_sigma + float(np.log(1e-8))
+    w0, b0 = prob.wb_from_z(_initial_z(prob))
+    target_sigma = tol * max(1.0, abs(prob.sigma_grad(w0, b0, log_sigma)))
+    sol, r_sigma = None, np.inf
+    for _ in range(max_rounds):
+        sol = linear_program_map(prob.model, tol=tol, sigma=prob.sigma_of(log_sigma))
+        if not np.all(np.isfinite(sol.coef)):
+            break
+        r_sigma = abs(prob.sigma_grad(sol.coef, sol.intercept, log_sigma))
+        if sol.converged and r_sigma <= target_sigma:
+            break
+        log_sigma = _sigma_update(
+            prob, prob.z_from_wb(sol.coef, sol.intercept), log_sigma, log_floor
+        )
+        if log_sigma <= log_floor:
+            return sol, log_sigma, r_sigma, target_sigma, _collapsed(prob, np.exp(log_floor))
+    return sol, log_sigma, r_sigma, target_sigma, None
