@@ -374,3 +374,19 @@ def test_nuts_matches_quadrature_for_one_coefficient(lik):
     # within 4 Monte Carlo standard errors of the quadrature (integrand error ~1e-12)
     assert abs(summary["mean"].iloc[0] - exact) < 4 * summary["mcse_mean"].iloc[0]
     assert summary["r_hat"].iloc[0] < 1.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha", [None, 0.5], ids=["poisson", "negbin"])
+def test_graph_and_numpy_evaluators_give_one_map(counts, alpha):
+    """The compiled PyTensor graph (large problems) and numpy (small ones) are one objective:
+    the two MAPs agree to the solvers' tolerance and their objectives to rounding."""
+    X, y, y_nb = counts
+    yy = y if alpha is None else y_nb
+    lik = PoissonLikelihood() if alpha is None else NegativeBinomialLikelihood(alpha)
+    model = RegressionModel(X, yy, Laplace(0.05), lik)
+    fast, graph = (map_estimate(model, evaluator=e) for e in ("numpy", "graph"))
+    assert fast.converged and graph.converged and graph.evaluator == "graph"
+    np.testing.assert_allclose(graph.coef, fast.coef, atol=1e-9)  # both at relative KKT 1e-10
+    assert np.array_equal(graph.coef == 0, fast.coef == 0)
+    assert graph.objective == pytest.approx(fast.objective, rel=1e-12)
