@@ -42,7 +42,8 @@ def _timed(f, *args, **kwargs):
 
 
 def _split_l1(lik, X, y, scale):
-    """argmin lik.loss(X w + b) + ||w||_1 / scale by L-BFGS-B on w = u - v (u, v >= 0)."""
+    """argmin lik.loss(X w + b) + ||w||_1 / scale by L-BFGS-B on w = u - v (u, v >= 0); its
+    |w| <= 1e-10 (at the bound up to the projected-gradient tolerance) are read as zeros."""
     p = X.shape[1]
 
     def f(x):
