@@ -96,6 +96,13 @@ class Likelihood(ABC):
         if "name" in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
             _REGISTRY[cls.name] = cls
 
+    def __eq__(self, other: object) -> bool:
+        """Same class and same constructor arguments (likelihoods are plain values)."""
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *sorted(self.__dict__.items())))
+
     @property
     def estimates_sigma(self) -> bool:
         """True when sigma is a free parameter (has a prior) rather than known."""
@@ -219,12 +226,6 @@ class ScaleLikelihood(Likelihood):
         if self.sigma_prior_scale is not None:
             args.append(f"sigma_prior_scale={self.sigma_prior_scale!r}")
         return f"{type(self).__name__}({', '.join(args)})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *sorted(self.__dict__.items())))
 
     def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
         """The half-normal scale of sigma's prior for target y."""
@@ -411,12 +412,6 @@ class BernoulliLikelihood(Likelihood):
     def __repr__(self) -> str:
         return "BernoulliLikelihood()"
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other)
-
-    def __hash__(self) -> int:
-        return hash(type(self).__name__)
-
     def check_y(self, y):
         return check_binary_labels(y)
 
@@ -489,12 +484,6 @@ class _CountLikelihood(Likelihood):
 
     def _repr_args(self) -> list[str]:
         return []
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *sorted(self.__dict__.items())))
 
     def check_y(self, y):
         return _check_counts(y, type(self).__name__)

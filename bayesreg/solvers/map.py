@@ -678,9 +678,11 @@ def _lp_joint_sigma(prob: MapProblem, tol: float, max_rounds: int = 200):
     log_floor = log_sigma + float(np.log(1e-8))
     w0, b0 = prob.wb_from_z(_initial_z(prob))
     target_sigma = tol * max(1.0, abs(prob.sigma_grad(w0, b0, log_sigma)))
-    sol, r_sigma = None, np.inf
+    sol, r_sigma, n_iter = None, np.inf, 0
     for _ in range(max_rounds):
         sol = linear_program_map(prob.model, tol=tol, sigma=prob.sigma_of(log_sigma))
+        n_iter += sol.n_iter
+        sol = sol._replace(n_iter=n_iter)  # simplex iterations of every round
         if not np.all(np.isfinite(sol.coef)):
             break
         r_sigma = abs(prob.sigma_grad(sol.coef, sol.intercept, log_sigma))
