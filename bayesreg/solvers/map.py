@@ -40,8 +40,8 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
   HiGHS and certified by the KKT residual of the whole problem computed from its multipliers
   (:mod:`bayesreg.solvers.linear_program`); an estimated sigma alternates it with the exact
   sigma update. ``"auto"`` picks it for such likelihoods; a Gaussian prior (a quadratic
-  program) is refused with the reason. The smooth
-  methods above refuse a likelihood that is not smooth.
+  program) is refused with the reason. The smooth methods above refuse a likelihood that is
+  not smooth.
 
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
 sigma by an exact 1-D update (the objective is strictly convex in log sigma), alternating until
@@ -109,7 +109,8 @@ _METHOD_NEEDS = {
         (SMOOTH_LIKELIHOOD, SMOOTH_PRIOR),
         "method='lbfgs' needs a smooth prior and likelihood: a prior that is not differentiable "
         "at 0 is never brought to its exact zeros by a quasi-Newton method (it stops near "
-        "them). Use method='fista' (or 'ista', or 'auto').",
+        "them), and a kinked likelihood has no gradient to follow. Use method='auto' (FISTA "
+        "for a non-smooth prior, a linear program for a piecewise-linear likelihood).",
     ),
     **{
         m: (
