@@ -19,16 +19,20 @@ from bayesreg.priors import MapUndefinedError
 
 __all__ = [
     "BERNOULLI_LIKELIHOOD",
+    "BOUNDED_CURVATURE",
     "COLLAPSIBLE_PRIOR",
     "ELASTIC_PENALTY",
     "FIXED_SIGMA",
     "GAUSSIAN_PENALTY",
     "HAS_MAP",
     "KERNEL_LIKELIHOOD",
+    "L1_ONLY",
     "L1_PART",
+    "PIECEWISE_LINEAR_LIKELIHOOD",
     "QUADRATIC_LIKELIHOOD",
     "SCALAR_SCALE",
     "SKLEARN_LOSS",
+    "SMOOTH_LIKELIHOOD",
     "SMOOTH_PRIOR",
     "MapUndefinedError",
     "Need",
@@ -67,11 +71,32 @@ SCALAR_SCALE = Need(
     "one prior scale shared by every coefficient (a float Prior.scale, not one per coefficient)",
     lambda p, lik: np.ndim(p.scale) == 0,
 )
+
+
+def _l1_only(prior: Any) -> bool:
+    coefs = prior.elastic_coefs(1.0)
+    return coefs is not None and bool(np.all(coefs[0] > 0.0) and np.all(coefs[1] == 0.0))
+
+
+L1_ONLY = Need(
+    "an L1 penalty a*||w||_1 (Prior.elastic_coefs with a > 0 and c = 0)",
+    lambda p, lik: _l1_only(p),
+)
 COLLAPSIBLE_PRIOR = Need(
     "a conditionally Gaussian prior on w (Prior.collapsible)", lambda p, lik: p.collapsible
 )
 QUADRATIC_LIKELIHOOD = Need(
     "a likelihood quadratic in eta (Likelihood.quadratic)", lambda p, lik: lik.quadratic
+)
+SMOOTH_LIKELIHOOD = Need("a smooth likelihood (Likelihood.is_smooth)", lambda p, lik: lik.is_smooth)
+BOUNDED_CURVATURE = Need(
+    "a likelihood whose curvature is bounded (a finite Likelihood.curvature_bound, which "
+    "fixes a safe step size)",
+    lambda p, lik: bool(np.isfinite(lik.curvature_bound(1.0))),
+)
+PIECEWISE_LINEAR_LIKELIHOOD = Need(
+    "a piecewise-linear likelihood loss (Likelihood.linear_pieces)",
+    lambda p, lik: lik.linear_pieces(1.0) is not None,
 )
 FIXED_SIGMA = Need(
     "a known noise scale (Likelihood.fixed_sigma)", lambda p, lik: lik.fixed_sigma is not None

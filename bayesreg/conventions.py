@@ -17,6 +17,11 @@ convention                  objective (minimized over w, intercept b unpenalized
 ``"sklearn_logistic"``      C * CE(w, b) + rho ||w||_1 + (1-rho)/2 ||w||_2^2 (``LogisticRegression(C, l1_ratio)``)
 ``"glmnet"``                -loglik / n + lambda [alpha ||w||_1 + (1-alpha)/2 ||w||_2^2]
                             (Gaussian family: ||y - Xw - b||^2 / (2n); glmnet's alpha = rho)
+``"sklearn_poisson"``       (1/n) sum [y log(y/mu) - y + mu] + alpha/2 ||w||_2^2 (``PoissonRegressor``;
+                            Poisson likelihood, mu = exp(Xw + b): the half mean deviance is
+                            J0 / n + const with J0 = sum [mu - y eta])
+``"sklearn_quantile"``      (1/n) sum |y - Xw - b| / 2 + alpha ||w||_1  (``QuantileRegressor(quantile=
+                            0.5)``; Laplace likelihood with scale sigma, J0 = sum |r| / sigma)
 ``"weight_decay"``          the fixed point of ``w <- (1 - lr*lam) w - lr grad J0_mean(w)`` with the
                             mean loss ``J0_mean = J0 / n`` (deep-learning frameworks average the
                             loss over the batch): grad J0 / n + lam w = 0. L2 only.
@@ -31,6 +36,12 @@ Resulting priors, with s2 = sigma^2 (1 for Bernoulli):
 * rho = 1 (L1): ``Laplace(b)`` with ``b = s2 / lam_sum``: Lasso ``alpha = sigma^2 / (n b)``;
   LogisticRegression ``C = b``.
 * 0 < rho < 1: ``ElasticNet(scale = s2 / lam_sum, l1_ratio = rho)``.
+* PoissonRegressor (no sigma, s2 = 1): times n it is ``J0 + n alpha ||w||^2 / 2``, so
+  ``lam_sum = n alpha``: ``Gaussian(tau)`` with ``alpha = 1 / (n tau^2)``.
+* QuantileRegressor(0.5): the Laplace likelihood's ``-log posterior = sum |r| / sigma +
+  ||w||_1 / b`` times **sigma** (not sigma^2: its loss is linear in |r|) is ``sum |r| +
+  (sigma / b) ||w||_1``, and the library's objective times 2n is ``sum |r| + 2 n alpha
+  ||w||_1``: ``lam_sum = 2 n alpha`` and ``Laplace(b)`` with ``alpha = sigma / (2 n b)``.
 
 A prior with ``scale_by_sigma=True`` has effective scale ``scale * sigma``; the conversions use
 the effective scale, so pass the noise sd ``sigma`` for it.
@@ -62,10 +73,29 @@ CONVENTIONS: dict[str, str] = {
     "sklearn_logistic": "C CE + rho |w|_1 + (1-rho)/2 |w|^2",
     "glmnet": "-loglik/n + lambda [alpha |w|_1 + (1-alpha)/2 |w|^2]",
     "weight_decay": "w <- (1 - lr lam) w - lr grad(J0/n)",
+    "sklearn_poisson": "(1/n) sum half-deviance + alpha/2 |w|^2",
+    "sklearn_quantile": "(1/n) sum |y - Xw|/2 + alpha |w|_1",
 }
 
-_NEEDS_N = {"seed_mean", "sklearn_lasso", "sklearn_elasticnet", "glmnet", "weight_decay"}
-_FIXED_RHO = {"sklearn_ridge": 0.0, "sklearn_lasso": 1.0, "weight_decay": 0.0}
+_NEEDS_N = {
+    "seed_mean",
+    "sklearn_lasso",
+    "sklearn_elasticnet",
+    "glmnet",
+    "weight_decay",
+    "sklearn_poisson",
+    "sklearn_quantile",
+}
+_FIXED_RHO = {
+    "sklearn_ridge": 0.0,
+    "sklearn_lasso": 1.0,
+    "weight_decay": 0.0,
+    "sklearn_poisson": 0.0,
+    "sklearn_quantile": 1.0,
+}
+#: the power of sigma that makes the negative log posterior the library's loss: 2 for losses
+#: quadratic in the residual (J0 = SSE / (2 sigma^2)), 1 for the absolute error (|r| / sigma)
+_SIGMA_POWER = {"sklearn_quantile": 1.0}
 
 
 def _check_n(convention: str, n: int | None) -> float:
@@ -94,6 +124,8 @@ def _multiplier(convention: str, n: float) -> float:
         "sklearn_elasticnet": n,
         "glmnet": n,
         "weight_decay": n,
+        "sklearn_poisson": n,
+        "sklearn_quantile": 2.0 * n,
     }[convention]
 
 
@@ -131,7 +163,8 @@ def penalty_to_prior(
         array gives one strength per coefficient (glmnet's ``penalty.factor`` times lambda) and
         a prior with per-coefficient scales.
     sigma : float, default 1.0
-        Noise sd of the Gaussian likelihood (1 for Bernoulli).
+        Noise sd of the Gaussian likelihood (1 for Bernoulli and Poisson; the Laplace
+        likelihood's scale for ``sklearn_quantile``).
     n : int, optional
         Number of samples; required by conventions that average the loss.
     l1_ratio : float in [0, 1], optional
@@ -154,7 +187,7 @@ def penalty_to_prior(
         lam_sum = 1.0 / strength
     else:
         lam_sum = _multiplier(convention, nf) * strength
-    s2 = sigma**2
+    s2 = sigma ** _SIGMA_POWER.get(convention, 2.0)
     if rho == 0.0:
         eff = np.sqrt(s2 / lam_sum)
         cls = Gaussian
@@ -199,8 +232,9 @@ def prior_to_penalty(
         raise ValueError(f"{prior!r} is not a penalty that any library convention expresses.")
     # -log posterior * sigma^2 = J0 + sigma^2 (a ||w||_1 + c ||w||^2 / 2)
     #                          = J0 + lam_sum (rho ||w||_1 + (1 - rho) / 2 ||w||^2)
+    # (sigma^1 for the absolute-error conventions: see _SIGMA_POWER)
     a, c = coefs
-    lam_sum = sigma**2 * (np.asarray(a) + np.asarray(c))
+    lam_sum = sigma ** _SIGMA_POWER.get(convention, 2.0) * (np.asarray(a) + np.asarray(c))
     rho = _common_l1_ratio(np.asarray(a) / (np.asarray(a) + np.asarray(c)), prior)
     fixed = _FIXED_RHO.get(convention)
     if fixed is not None and rho != fixed:

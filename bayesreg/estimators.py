@@ -231,10 +231,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
     sigma : float or None, default None
         Known noise scale; None estimates it.
     likelihood : str or Likelihood, default "gaussian"
-        The noise model: a registered name of a likelihood with a noise scale (``"gaussian"``,
-        ``"student_t"`` for robust regression, ...; see
-        :func:`bayesreg.likelihoods.likelihood_names`), built with ``sigma``; or a bayesreg
-        ``Likelihood`` object (then ``sigma`` must be None).
+        The noise model: a registered name of a regression likelihood (``"gaussian"``,
+        ``"student_t"`` or ``"laplace"`` for robust regression, ``"poisson"`` or ``"negbin"``
+        for counts; see :func:`bayesreg.likelihoods.likelihood_names`), built with ``sigma``
+        when it has a noise scale; or a bayesreg ``Likelihood`` object (then ``sigma`` must be
+        None). ``predict`` returns the mean ``E[y | x]`` (``exp(eta)`` for the count
+        likelihoods).
     fit_intercept : bool, default True
     fit_method : {"map", "sample"}, default "map"
     solver : {"auto", "fista", "map_estimate"}, default "auto"
@@ -333,17 +335,29 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
                     f"sigma={self.sigma!r}."
                 )
         else:
-            lik = likelihood_from_name(lik, **({} if self.sigma is None else {"sigma": self.sigma}))
-        if not lik.has_sigma:
+            name = lik
+            lik = likelihood_from_name(name)
+            if self.sigma is not None:
+                if not lik.has_sigma:
+                    raise ValueError(
+                        f"{owner}: sigma={self.sigma!r} was given, but likelihood={name!r} has "
+                        "no noise scale (Likelihood.has_sigma). Leave sigma=None."
+                    )
+                lik = likelihood_from_name(name, sigma=self.sigma)
+        if lik.classifier:
             raise ValueError(
-                f"The 'likelihood' parameter of {owner} must be a regression likelihood with a "
-                f"noise scale (Likelihood.has_sigma); got {lik!r}. For 0/1 labels use "
-                "BayesianLogisticRegression."
+                f"The 'likelihood' parameter of {owner} must be a regression likelihood (a "
+                f"real or count target); got {lik!r}, a classifier's (Likelihood.classifier). "
+                "For 0/1 labels use BayesianLogisticRegression."
             )
         return lik
 
     def predict(self, X, return_std: bool = False):
-        """Posterior (or MAP) mean prediction ``E[y | x] = x'w + b``, shape (n,).
+        """Posterior (or MAP) mean prediction ``E[y | x]``, shape (n,).
+
+        ``x'w + b`` for an identity link (Gaussian, Student-t, Laplace noise); otherwise the
+        likelihood's inverse link of it (``exp(x'w + b)`` for counts): at the MAP for MAP fits,
+        averaged over the draws for sampled fits.
 
         With ``return_std=True`` also the predictive sd of a new observation. Sampled fits: by
         the law of total variance over the draws, ``sqrt(Var_draws[E[y | eta]] +
@@ -353,9 +367,12 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         (w, b) given sigma = ``sigma_`` (``Cov = sigma^2 (Z'Z + diag(sigma^2 / tau^2, 0))^-1``,
         Z = [X, 1]). Other MAP fits have no closed form: use ``fit_method="sample"``.
         """
-        mean, Xv = self._eta(X)
+        eta, Xv = self._eta(X)
         if not return_std:
-            return mean
+            if self.fit_method == "sample":
+                return self._sampled_mean_std(Xv)[0]
+            return self._model.likelihood.mean(eta)  # the inverse link (identity if Gaussian)
+        mean = eta
         if self.fit_method == "sample":
             return self._sampled_mean_std(Xv)
         missing = unmet(

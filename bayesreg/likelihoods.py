@@ -6,7 +6,11 @@ The linear predictor is ``eta = X w + b`` (n,). The negative log-likelihood is, 
 * ``StudentTLikelihood``: ``J0 = (nu + 1) / 2 sum log(1 + r^2 / (nu sigma^2))``, r = y - eta
   (robust regression: the loss grows like log |r|);
 * ``BernoulliLikelihood``: ``J0 = -sum[y log p + (1 - y) log(1 - p)]``, p = sigmoid(eta)
-  (cross-entropy, the seed's J0 for classification).
+  (cross-entropy, the seed's J0 for classification);
+* ``PoissonLikelihood``: ``J0 = sum[exp(eta) - y eta]`` (log link; counts);
+* ``NegativeBinomialLikelihood``: ``J0 = sum[(y + r) log(r + e^eta) - y eta]``, r = 1 / alpha
+  (over-dispersed counts, Var = mu + alpha mu^2; alpha = 1 is the geometric);
+* ``LaplaceLikelihood``: ``J0 = sum |r| / sigma`` (least absolute deviations; not smooth).
 
 Each offers the loss, its gradient with respect to eta (chain rule gives w and b), a Lipschitz
 bound of the gradient with respect to (w, b) for step sizes, the full numpy log-likelihood and
@@ -31,7 +35,10 @@ pt = lazy_module("pytensor.tensor")
 __all__ = [
     "BernoulliLikelihood",
     "GaussianLikelihood",
+    "LaplaceLikelihood",
     "Likelihood",
+    "NegativeBinomialLikelihood",
+    "PoissonLikelihood",
     "ScaleLikelihood",
     "StudentTLikelihood",
     "design_lipschitz",
@@ -58,7 +65,10 @@ class Likelihood(ABC):
     HalfNormal prior, see :meth:`resolved_sigma_prior_scale`), ``quadratic`` (J0 is quadratic
     in eta: closed-form ridge, Gram-matrix working sets, sufficient statistics),
     ``kernel`` (the id of its static numba log-density kernel, or None) and
-    ``sklearn_loss`` (the scikit-learn loss whose penalized solvers share its MAP, or None).
+    ``sklearn_loss`` (the scikit-learn loss whose penalized solvers share its MAP, or None),
+    ``is_smooth`` (J0 is twice differentiable in eta: the gradient-based MAP solvers apply),
+    ``curvature_bound`` (``inf`` when the curvature is unbounded: no fixed step size is safe)
+    and :meth:`linear_pieces` (J0 is piecewise linear in the residual: an LP gives its MAP).
     """
 
     name: ClassVar[str] = "likelihood"
@@ -75,11 +85,23 @@ class Likelihood(ABC):
     #: True when p(y | eta) depends on y - eta only (a location family): solvers may then
     #: shift y and eta by the same constant (e.g. mean(y)) to avoid cancellation
     location_family: ClassVar[bool] = False
+    #: True when J0 is twice continuously differentiable in eta (L-BFGS, proximal gradient and
+    #: Newton's method apply); False for a kinked loss such as the absolute error
+    is_smooth: ClassVar[bool] = True
+    #: True when y is a class label (the classifier facade takes it, the regressor refuses it)
+    classifier: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__ and not getattr(cls, "__abstractmethods__", None):
             _REGISTRY[cls.name] = cls
+
+    def __eq__(self, other: object) -> bool:
+        """Same class and same constructor arguments (likelihoods are plain values)."""
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *sorted(self.__dict__.items())))
 
     @property
     def estimates_sigma(self) -> bool:
@@ -122,6 +144,12 @@ class Likelihood(ABC):
     def null_eta(self, y: np.ndarray) -> float:
         """The constant linear predictor that minimizes J0 (the intercept-only fit's start)."""
         return float(np.mean(y))
+
+    def linear_pieces(self, sigma: float = 1.0) -> tuple[float, float] | None:
+        """``(c_pos, c_neg)`` when ``J0 = sum_i c_pos max(r_i, 0) + c_neg max(-r_i, 0)`` with
+        ``r = y - eta`` (a piecewise-linear loss: with an L1 penalty the MAP is a linear
+        program), else None."""
+        return None
 
     @abstractmethod
     def curvature(self, eta: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> np.ndarray:
@@ -198,12 +226,6 @@ class ScaleLikelihood(Likelihood):
         if self.sigma_prior_scale is not None:
             args.append(f"sigma_prior_scale={self.sigma_prior_scale!r}")
         return f"{type(self).__name__}({', '.join(args)})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *sorted(self.__dict__.items())))
 
     def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
         """The half-normal scale of sigma's prior for target y."""
@@ -382,18 +404,13 @@ class BernoulliLikelihood(Likelihood):
     """
 
     name = "bernoulli"
+    classifier = True
     kernel = "bernoulli"
     sklearn_loss = "log_loss"
     observed_dtype = "int64"
 
     def __repr__(self) -> str:
         return "BernoulliLikelihood()"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other)
-
-    def __hash__(self) -> int:
-        return hash(type(self).__name__)
 
     def check_y(self, y):
         return check_binary_labels(y)
@@ -436,6 +453,239 @@ class BernoulliLikelihood(Likelihood):
 
     def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
         return pm.Bernoulli(name, logit_p=eta, observed=observed, dims=dims)
+
+
+def _check_counts(y: np.ndarray, owner: str) -> np.ndarray:
+    """Raise unless y holds finite non-negative integers, not all 0 (a count likelihood)."""
+    y = np.asarray(y, dtype=np.float64)
+    bad = ~np.isfinite(y) | (y < 0) | (y != np.round(y))
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"The 'y' parameter of {owner} must hold counts (non-negative integers); got "
+            f"y[{i}] = {float(y[i])!r} ({int(bad.sum())} such values)."
+        )
+    if y.size and not np.any(y > 0):
+        # every count 0: the likelihood grows without bound as the intercept -> -inf
+        raise ValueError(
+            f"The 'y' parameter of {owner} has every count equal to 0: the intercept's MAP is "
+            "at -infinity (log of a zero mean)."
+        )
+    return y
+
+
+class _CountLikelihood(Likelihood):
+    """Shared parts of the log-link count likelihoods: mu = exp(eta), integer data."""
+
+    observed_dtype = "int64"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self._repr_args())})"
+
+    def _repr_args(self) -> list[str]:
+        return []
+
+    def check_y(self, y):
+        return _check_counts(y, type(self).__name__)
+
+    def null_eta(self, y):
+        """log(mean(y)): the constant fit's score equation sets the fitted mean to mean(y)."""
+        return float(np.log(np.mean(y)))
+
+    def curvature_bound(self, sigma=1.0):
+        # the curvature grows like exp(eta): no global Lipschitz bound of the gradient
+        return np.inf
+
+    def mean(self, eta):
+        return np.exp(np.asarray(eta, dtype=np.float64))
+
+    def logpdf(self, eta, y, sigma=1.0):
+        return float(np.sum(self.pointwise_logpdf(eta, y, sigma)))
+
+
+class PoissonLikelihood(_CountLikelihood):
+    """y_i ~ Poisson(exp(eta_i)) (log link): ``J0 = sum_i [exp(eta_i) - y_i eta_i]``.
+
+    The full log-likelihood adds ``-sum log(y_i!)``. Counts only (non-negative integers). With a
+    Gaussian prior its MAP is scikit-learn's ``PoissonRegressor(alpha = 1 / (n tau^2))``: that
+    estimator minimizes the half mean deviance ``(1/n) sum [y log(y / mu) - y + mu]`` plus
+    ``alpha ||w||^2 / 2``, which is ``J0 / n + ||w||^2 / (2 n tau^2)`` up to a constant
+    (:mod:`bayesreg.conventions`, ``"sklearn_poisson"``).
+    """
+
+    name = "poisson"
+    sklearn_loss = "poisson"
+
+    def loss(self, eta, y, sigma=1.0):
+        eta = np.asarray(eta, dtype=np.float64)
+        return float(np.sum(np.exp(eta) - np.asarray(y, dtype=np.float64) * eta))
+
+    def loss_grad(self, eta, y, sigma=1.0):
+        return np.exp(np.asarray(eta, dtype=np.float64)) - np.asarray(y, dtype=np.float64)
+
+    def curvature(self, eta, y, sigma=1.0):
+        return np.exp(np.asarray(eta, dtype=np.float64))
+
+    def pointwise_logpdf(self, eta, y, sigma=1.0):
+        eta = np.asarray(eta, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        return y * eta - np.exp(eta) - special.gammaln(y + 1.0)
+
+    def variance(self, eta, sigma=1.0):
+        return self.mean(eta)
+
+    def draw(self, eta, sigma, rng):
+        return rng.poisson(self.mean(eta)).astype(np.int64)
+
+    def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
+        return pm.Poisson(name, mu=pt.exp(eta), observed=observed, dims=dims)
+
+
+class NegativeBinomialLikelihood(_CountLikelihood):
+    """Over-dispersed counts: y_i ~ NB(mean mu_i = exp(eta_i), Var = mu_i + alpha mu_i^2).
+
+    With r = 1 / alpha (the size), ``p(y | mu) = Gamma(y + r) / (Gamma(r) y!) (r / (r + mu))^r
+    (mu / (r + mu))^y`` (scipy's ``nbinom(n=r, p=r / (r + mu))``), so
+    ``J0 = sum_i [(y_i + r) log(r + e^eta_i) - y_i eta_i]``. alpha -> 0 is the Poisson;
+    alpha = 1 is the geometric distribution (R bayesreg's "geometric" target).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The over-dispersion (> 0), known. Default 1: the geometric. (Estimating alpha with a
+        prior is not offered yet.)
+    """
+
+    name = "negbin"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = check_positive(alpha, "alpha", "NegativeBinomialLikelihood")
+
+    def _repr_args(self) -> list[str]:
+        return [f"alpha={self.alpha!r}"]
+
+    @property
+    def size(self) -> float:
+        """r = 1 / alpha, the distribution's size (PyMC's ``alpha``, scipy's ``n``)."""
+        return 1.0 / self.alpha
+
+    def _terms(self, eta, y):
+        eta = np.asarray(eta, dtype=np.float64)
+        log_r = np.log(self.size)
+        # log(r + mu) = logaddexp(log r, eta): no overflow for large eta
+        return eta, np.asarray(y, dtype=np.float64), np.logaddexp(log_r, eta), log_r
+
+    def loss(self, eta, y, sigma=1.0):
+        eta, y, log_rmu, _ = self._terms(eta, y)
+        return float(np.sum((y + self.size) * log_rmu - y * eta))
+
+    def loss_grad(self, eta, y, sigma=1.0):
+        eta, y, _, log_r = self._terms(eta, y)
+        # (y + r) mu / (r + mu) - y
+        return (y + self.size) * special.expit(eta - log_r) - y
+
+    def curvature(self, eta, y, sigma=1.0):
+        eta, y, _, log_r = self._terms(eta, y)
+        q = special.expit(eta - log_r)
+        return (y + self.size) * q * (1.0 - q)
+
+    def pointwise_logpdf(self, eta, y, sigma=1.0):
+        eta, y, log_rmu, log_r = self._terms(eta, y)
+        r = self.size
+        return (
+            special.gammaln(y + r)
+            - special.gammaln(r)
+            - special.gammaln(y + 1.0)
+            + r * (log_r - log_rmu)
+            + y * (eta - log_rmu)
+        )
+
+    def variance(self, eta, sigma=1.0):
+        mu = self.mean(eta)
+        return mu + self.alpha * mu**2
+
+    def draw(self, eta, sigma, rng):
+        mu = self.mean(eta)
+        return rng.negative_binomial(self.size, self.size / (self.size + mu)).astype(np.int64)
+
+    def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
+        # PyMC's alpha is the size r (Var = mu + mu^2 / alpha_pymc)
+        return pm.NegativeBinomial(
+            name, mu=pt.exp(eta), alpha=self.size, observed=observed, dims=dims
+        )
+
+
+class LaplaceLikelihood(ScaleLikelihood):
+    """y_i ~ Laplace(eta_i, sigma): least absolute deviations, ``J0 = sum_i |y_i - eta_i| /
+    sigma``.
+
+    The density is ``exp(-|r| / sigma) / (2 sigma)`` (scipy's ``laplace(loc=eta, scale=sigma)``);
+    the MAP of the intercept alone is the median. J0 is **not smooth** (``is_smooth = False``):
+    the gradient-based MAP solvers refuse it, and with a Laplace (L1) prior the MAP at fixed
+    sigma is the linear program of :mod:`bayesreg.solvers.linear_program` (the same problem as
+    scikit-learn's ``QuantileRegressor(quantile=0.5, alpha = sigma / (2 n b))``). NUTS samples
+    it (the posterior is continuous; the log density has kinks only on a null set).
+
+    Parameters
+    ----------
+    sigma : float or None, default None
+        The Laplace scale (mean absolute deviation of the noise), known; ``None``: estimated with
+        a HalfNormal prior (the joint MAP alternates the LP with an exact sigma update).
+    sigma_prior_scale : float or None, default None
+        HalfNormal scale of sigma's prior; ``None``: ``2.5 * sd(y)``.
+    """
+
+    name = "laplace"
+    location_family = True
+    is_smooth = False
+    sklearn_loss = "absolute_error"
+
+    def linear_pieces(self, sigma=1.0):
+        return (1.0 / sigma, 1.0 / sigma)
+
+    def null_eta(self, y):
+        return float(np.median(y))
+
+    def _abs_r(self, eta, y) -> np.ndarray:
+        return np.abs(np.asarray(y, dtype=np.float64) - np.asarray(eta, dtype=np.float64))
+
+    def loss(self, eta, y, sigma=1.0):
+        return float(np.sum(self._abs_r(eta, y)) / sigma)
+
+    def loss_grad(self, eta, y, sigma=1.0):
+        """A subgradient: ``sign(eta - y) / sigma`` (0 where the residual is exactly 0)."""
+        r = np.asarray(y, dtype=np.float64) - np.asarray(eta, dtype=np.float64)
+        return -np.sign(r) / sigma
+
+    def curvature(self, eta, y, sigma=1.0):
+        # 0 wherever the loss is differentiable (the kink at r = 0 has no second derivative)
+        return np.zeros(np.shape(eta))
+
+    def curvature_bound(self, sigma=1.0):
+        # the gradient jumps by 2 / sigma at r = 0: it has no Lipschitz constant
+        return np.inf
+
+    def pointwise_logpdf(self, eta, y, sigma=1.0):
+        return -self._abs_r(eta, y) / sigma - np.log(2.0 * sigma)
+
+    def logpdf(self, eta, y, sigma=1.0):
+        return float(np.sum(self.pointwise_logpdf(eta, y, sigma)))
+
+    def dlogpdf_dlogsigma(self, eta, y, sigma):
+        # d/dlog(sigma) of -sum |r| / sigma - n log sigma
+        return float(np.sum(self._abs_r(eta, y)) / sigma - np.size(y))
+
+    def variance(self, eta, sigma=1.0):
+        return np.broadcast_to(2.0 * np.asarray(sigma, dtype=np.float64) ** 2, np.shape(eta))
+
+    def draw(self, eta, sigma, rng):
+        eta = np.asarray(eta, dtype=np.float64)
+        return eta + sigma * rng.laplace(size=eta.shape)
+
+    def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
+        if sigma is None:
+            raise ValueError("LaplaceLikelihood.to_pymc needs sigma (data or random variable).")
+        return pm.Laplace(name, mu=eta, b=sigma, observed=observed, dims=dims)
 
 
 def likelihood_names() -> tuple[str, ...]:

@@ -17,7 +17,8 @@ map (auto)               -        the reference; passes when it converged
 map (<other method>)     1e-8     both solved to a relative KKT residual of 1e-10
 closed form (ridge)      1e-10    the normal equations vs the MAP: both exact to rounding
 scikit-learn             1e-6     scikit-learn run at tol=1e-12 (coordinate descent / lbfgs stop
-                                  on a duality gap or gradient norm, not a KKT residual)
+                                  on a duality gap or gradient norm, not a KKT residual;
+                                  QuantileRegressor solves the same LP with HiGHS)
 GD weight decay, ISTA,   1e-5     stopped at relative KKT 1e-10; the coefficient error is the
 FISTA, Adam + L2                  residual divided by the curvature (condition number <= 1e5)
 pm.find_MAP              n/a      L-BFGS-B on the raw problem: no exact zeros for L1 and an early
@@ -29,8 +30,11 @@ AdamW                    n/a      decoupled decay: a different fixed point (show
 Each row kind declares the capabilities it needs (:mod:`bayesreg._capabilities`): the closed
 form a Gaussian penalty and a quadratic likelihood, scikit-learn an elastic penalty
 (``Prior.elastic_coefs``) and a likelihood with a scikit-learn twin (``Likelihood.sklearn_loss``,
-which picks Ridge / Lasso / ElasticNet or LogisticRegression), the gradient methods an elastic
-penalty (the L2 ones a Gaussian one). A row whose needs are not met is listed under
+which picks Ridge / Lasso / ElasticNet, LogisticRegression, PoissonRegressor (Gaussian penalty
+only) or QuantileRegressor(0.5) (the Laplace likelihood: L1 penalty only)), the
+gradient methods an elastic penalty and a smooth likelihood with a bounded curvature (a fixed
+step size needs a global Lipschitz constant: not Poisson, not the absolute error; the L2 ones
+a Gaussian penalty). A row whose needs are not met is listed under
 ``not_applicable`` with the reason (:func:`~bayesreg._capabilities.explain`), not run.
 
 When sigma is estimated, the comparisons that need a noise sd (closed form, scikit-learn,
@@ -49,17 +53,21 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from bayesreg._capabilities import (
+    BOUNDED_CURVATURE,
     ELASTIC_PENALTY,
     GAUSSIAN_PENALTY,
+    L1_ONLY,
     QUADRATIC_LIKELIHOOD,
     SKLEARN_LOSS,
+    SMOOTH_LIKELIHOOD,
     Need,
     explain,
+    unmet,
 )
 from bayesreg._results import Result
 from bayesreg._validation import check_choice, check_positive
@@ -221,6 +229,10 @@ class _Context:
         """(objective, KKT residual) at (w, b); at the MAP's sigma unless ``log_sigma`` given."""
         ls = self.log_sigma if log_sigma == "map" else log_sigma
         prob = problem_for(self.model)
+        if not self.model.likelihood.is_smooth:
+            # a kinked loss has no gradient to measure a KKT residual with (the MAP row carries
+            # the linear program's own certificate)
+            return prob.objective(w, b, ls), float("nan")
         return prob.objective(w, b, ls), prob.kkt_original(w, b, ls)
 
     def row(self, method: str, coef, intercept, *, expected: bool, tolerance: float,
@@ -317,14 +329,51 @@ def _sklearn_logistic(model: RegressionModel, sigma: float, factor: float):
     return f"sklearn LogisticRegression(C={C:.4g}, l1_ratio={rho:g})", est
 
 
+def _sklearn_poisson(model: RegressionModel, sigma: float, factor: float):
+    """PoissonRegressor at alpha = 1 / (n tau^2) (half mean deviance + alpha ||w||^2 / 2)."""
+    from sklearn import linear_model as lm
+
+    alpha = prior_to_penalty(model.prior, "sklearn_poisson", n=model.n) * factor
+    est = lm.PoissonRegressor(
+        alpha=alpha, fit_intercept=model.fit_intercept, solver="newton-cholesky", tol=1e-12,
+        max_iter=10_000,
+    )  # fmt: skip
+    return f"sklearn PoissonRegressor(alpha={alpha:.4g})", est
+
+
+def _sklearn_quantile(model: RegressionModel, sigma: float, factor: float):
+    """QuantileRegressor(0.5) at alpha = sigma / (2 n b): the same LP, solved by HiGHS."""
+    from sklearn import linear_model as lm
+
+    alpha = prior_to_penalty(model.prior, "sklearn_quantile", sigma=sigma, n=model.n) * factor
+    est = lm.QuantileRegressor(
+        quantile=0.5, alpha=alpha, fit_intercept=model.fit_intercept, solver="highs"
+    )
+    return f"sklearn QuantileRegressor(alpha={alpha:.4g})", est
+
+
+class _SklearnTwin(NamedTuple):
+    """The scikit-learn estimator of one loss and the penalties it can express."""
+
+    build: Callable[[RegressionModel, float, float], tuple[str, Any]]
+    needs: tuple[Need, ...] = ()
+
+
 #: the scikit-learn estimator for each ``Likelihood.sklearn_loss``
-_SKLEARN_ESTIMATORS: dict[str, Callable[[RegressionModel, float, float], tuple[str, Any]]] = {
-    "squared_error": _sklearn_regression,
-    "log_loss": _sklearn_logistic,
+_SKLEARN_ESTIMATORS: dict[str, _SklearnTwin] = {
+    "squared_error": _SklearnTwin(_sklearn_regression),
+    "log_loss": _SklearnTwin(_sklearn_logistic),
+    "poisson": _SklearnTwin(_sklearn_poisson, (GAUSSIAN_PENALTY,)),
+    "absolute_error": _SklearnTwin(_sklearn_quantile, (L1_ONLY,)),
 }
 _SKLEARN_ESTIMATOR = Need(
     f"a scikit-learn loss with an estimator here ({', '.join(_SKLEARN_ESTIMATORS)})",
     lambda p, lik: lik.sklearn_loss in _SKLEARN_ESTIMATORS,
+)
+_SKLEARN_PENALTY = Need(
+    "a penalty that the scikit-learn estimator of that loss expresses (PoissonRegressor: "
+    "Gaussian only; QuantileRegressor: L1 only)",
+    lambda p, lik: unmet(_SKLEARN_ESTIMATORS[lik.sklearn_loss].needs, p, lik) is None,
 )
 
 
@@ -376,7 +425,7 @@ def _sklearn(ctx: _Context) -> VerificationRow:
             X, m.y, m.prior.with_scale(float(m.prior.scale[0])), m.likelihood, m.fit_intercept
         )
         note += "; per-coefficient scales: columns rescaled to coefficient 0's strength"
-    name, est = _SKLEARN_ESTIMATORS[m.likelihood.sklearn_loss](m, ctx.sigma, ctx.factor)
+    name, est = _SKLEARN_ESTIMATORS[m.likelihood.sklearn_loss].build(m, ctx.sigma, ctx.factor)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, m.y)
@@ -451,7 +500,9 @@ class RowKind:
     run: Callable[[_Context], VerificationRow | None]
 
 
-_L2 = (ELASTIC_PENALTY, GAUSSIAN_PENALTY)
+#: a fixed learning rate needs a gradient with a global Lipschitz bound
+_GD = (ELASTIC_PENALTY, SMOOTH_LIKELIHOOD, BOUNDED_CURVATURE)
+_L2 = (*_GD, GAUSSIAN_PENALTY)
 #: every row kind, in report order
 _ROW_KINDS: tuple[RowKind, ...] = (
     RowKind("map_alt", "another MAP solver", (), _map_alt),
@@ -459,14 +510,20 @@ _ROW_KINDS: tuple[RowKind, ...] = (
     RowKind(
         "sklearn",
         "scikit-learn",
-        (ELASTIC_PENALTY, SKLEARN_LOSS, _SKLEARN_ESTIMATOR, _ONE_SKLEARN_STRENGTH),
+        (
+            ELASTIC_PENALTY,
+            SKLEARN_LOSS,
+            _SKLEARN_ESTIMATOR,
+            _SKLEARN_PENALTY,
+            _ONE_SKLEARN_STRENGTH,
+        ),
         _sklearn,
     ),
     RowKind("find_map", "pm.find_MAP", (), _find_map),
     RowKind("weight_decay", "weight_decay", _L2, _descent("weight_decay")),
-    RowKind("ista", "ista", (ELASTIC_PENALTY,), _descent("ista")),
-    RowKind("fista", "fista", (ELASTIC_PENALTY,), _descent("fista")),
-    RowKind("subgradient", "subgradient", (ELASTIC_PENALTY,), _descent("subgradient")),
+    RowKind("ista", "ista", _GD, _descent("ista")),
+    RowKind("fista", "fista", _GD, _descent("fista")),
+    RowKind("subgradient", "subgradient", _GD, _descent("subgradient")),
     RowKind("adam_l2", "adam_l2", _L2, _descent("adam_l2")),
     RowKind("adamw", "adamw", _L2, _descent("adamw")),
 )

@@ -220,6 +220,8 @@ CASES = [
     ("glmnet", 0.7),
     ("glmnet", 1.0),
     ("weight_decay", None),
+    ("sklearn_poisson", None),
+    ("sklearn_quantile", None),
 ]
 
 

@@ -244,7 +244,7 @@ def test_likelihood_by_name_and_object_and_bad_names():
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
     with pytest.raises(ValueError, match=r"'likelihood' parameter.*'gaussian'"):
         BayesianLinearRegression(likelihood="gausian").fit(X, y)
-    with pytest.raises(ValueError, match="regression likelihood with a noise scale"):
+    with pytest.raises(ValueError, match=r"must be a regression likelihood.*classifier"):
         BayesianLinearRegression(likelihood="bernoulli").fit(X, (y > 0).astype(float))
     with pytest.raises(ValueError, match="pass sigma inside the Likelihood object"):
         BayesianLinearRegression(likelihood=GaussianLikelihood(1.0), sigma=2.0).fit(X, y)

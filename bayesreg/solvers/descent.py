@@ -45,7 +45,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bayesreg._capabilities import ELASTIC_PENALTY, GAUSSIAN_PENALTY, HAS_MAP, explain, require
+from bayesreg._capabilities import (
+    BOUNDED_CURVATURE,
+    ELASTIC_PENALTY,
+    GAUSSIAN_PENALTY,
+    HAS_MAP,
+    SMOOTH_LIKELIHOOD,
+    explain,
+    require,
+)
 from bayesreg._results import Result
 from bayesreg._validation import check_choice, check_positive, check_positive_int
 from bayesreg.model import RegressionModel, check_model
@@ -502,7 +510,13 @@ def gradient_descent(
     learning_rate, max_iter, tol, every = _check_descent_args(
         method, learning_rate, max_iter, tol, record_every
     )
-    require("gradient_descent", [HAS_MAP], model.prior, model.likelihood)
+    # a fixed learning rate needs a gradient with a global Lipschitz constant
+    require(
+        "gradient_descent",
+        [HAS_MAP, SMOOTH_LIKELIHOOD, BOUNDED_CURVATURE],
+        model.prior,
+        model.likelihood,
+    )
     prob = problem_for(model)
     sigma, log_sigma = _descent_sigma(prob, model, sigma, warn)
     a, c = _penalty_coefs(model, method, sigma)

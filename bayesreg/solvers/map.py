@@ -34,6 +34,15 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
 * ``"lbfgs"`` (smooth priors): scipy's L-BFGS-B on the evaluator's value and gradient, then a
   Newton polish.
 
+* ``"linear_program"`` (a likelihood that is not smooth, ``Likelihood.is_smooth = False``, and
+  piecewise linear, ``Likelihood.linear_pieces``: the Laplace likelihood / least absolute
+  deviations): with an L1 prior the MAP at fixed sigma is a linear program, solved exactly by
+  HiGHS and certified by the KKT residual of the whole problem computed from its multipliers
+  (:mod:`bayesreg.solvers.linear_program`); an estimated sigma alternates it with the exact
+  sigma update. ``"auto"`` picks it for such likelihoods; a Gaussian prior (a quadratic
+  program) is refused with the reason. The smooth methods above refuse a likelihood that is
+  not smooth.
+
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
 sigma by an exact 1-D update (the objective is strictly convex in log sigma), alternating until
 the KKT residual over all blocks is below the tolerance; for smooth priors an L-BFGS run on all
@@ -68,6 +77,7 @@ from bayesreg._capabilities import (
     HAS_MAP,
     L1_PART,
     QUADRATIC_LIKELIHOOD,
+    SMOOTH_LIKELIHOOD,
     SMOOTH_PRIOR,
     explain,
     require,
@@ -77,13 +87,14 @@ from bayesreg._results import Result
 from bayesreg._validation import check_choice, check_positive, check_positive_int
 from bayesreg.model import RegressionModel, check_model
 from bayesreg.solvers._problem import MapProblem, problem_for
+from bayesreg.solvers.linear_program import LP_NEEDS, linear_program_map
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
 from bayesreg.solvers.working_set import working_set_lasso
 
 __all__ = ["MAP_METHODS", "ConvergenceWarning", "MapEstimate", "map_estimate"]
 
 #: methods accepted by :func:`map_estimate`
-MAP_METHODS = ("auto", "closed_form", "fista", "ista", "lbfgs")
+MAP_METHODS = ("auto", "closed_form", "fista", "ista", "lbfgs", "linear_program")
 
 #: what each method needs of (prior, likelihood), and what to say when it is missing
 _CLOSED_FORM = (GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, FIXED_SIGMA)
@@ -95,10 +106,24 @@ _METHOD_NEEDS = {
         "(the ridge normal equations). Use method='auto'.",
     ),
     "lbfgs": (
-        (SMOOTH_PRIOR,),
-        "method='lbfgs' needs a smooth prior: a prior that is not differentiable at 0 is never "
-        "brought to its exact zeros by a quasi-Newton method (it stops near them). Use "
-        "method='fista' (or 'ista', or 'auto').",
+        (SMOOTH_LIKELIHOOD, SMOOTH_PRIOR),
+        "method='lbfgs' needs a smooth prior and likelihood: a prior that is not differentiable "
+        "at 0 is never brought to its exact zeros by a quasi-Newton method (it stops near "
+        "them), and a kinked likelihood has no gradient to follow. Use method='auto' (FISTA "
+        "for a non-smooth prior, a linear program for a piecewise-linear likelihood).",
+    ),
+    **{
+        m: (
+            (SMOOTH_LIKELIHOOD,),
+            f"method={m!r} steps along the likelihood's gradient, which a kinked loss does not "
+            "have. Use method='auto' (a linear program where one applies).",
+        )
+        for m in ("fista", "ista")
+    },
+    "linear_program": (
+        LP_NEEDS,
+        "method='linear_program' is the exact MAP of a piecewise-linear likelihood (Laplace) "
+        "with an L1 (Laplace) prior.",
     ),
 }
 
@@ -162,6 +187,8 @@ class MapEstimate(Result):
 def _resolve_method(model: RegressionModel, method: str) -> str:
     """``method`` with "auto" resolved; a method the model cannot use raises, saying why."""
     prior, lik = model.prior, model.likelihood
+    if method == "auto" and not lik.is_smooth:
+        return _resolve_non_smooth(model)
     if method == "auto":
         if unmet(_CLOSED_FORM, prior, lik) is None:
             return "closed_form"
@@ -172,6 +199,20 @@ def _resolve_method(model: RegressionModel, method: str) -> str:
         if reason is not None:
             raise ValueError(f"{reason}. {hint}")
     return method
+
+
+def _resolve_non_smooth(model: RegressionModel) -> str:
+    """A likelihood that is not smooth: the linear program, or a message saying why not."""
+    reason = explain("map_estimate", LP_NEEDS, model.prior, model.likelihood)
+    if reason is None:
+        return "linear_program"
+    raise ValueError(
+        f"{reason}. The likelihood is not smooth (Likelihood.is_smooth is False), so the "
+        "gradient-based MAP solvers do not apply; its exact route is a linear program, which "
+        "needs an L1 (Laplace) prior. A Gaussian prior makes the problem a "
+        "quadratic program, which is not offered: use a Laplace prior, or sample the posterior "
+        "(sample_posterior / fit_method='sample')."
+    )
 
 
 def _initial_z(prob: MapProblem) -> np.ndarray:
@@ -217,10 +258,14 @@ def _prox_solve(
     def prox(v, t):
         return prob.prox_z(v, t, sigma)
 
-    safe = 1.0 / max(lik.curvature_bound(sigma) * prob.design_norm2, 1e-300)
-    # a quadratic likelihood's curvature bound is tight; others (Bernoulli: 1/4) are not, so
-    # longer steps are tried first (backtracking keeps them safe)
-    step0 = safe if lik.quadratic else 8.0 * safe
+    bound = lik.curvature_bound(sigma)
+    if np.isfinite(bound):
+        safe = 1.0 / max(bound * prob.design_norm2, 1e-300)
+        # a quadratic likelihood's curvature bound is tight; others (Bernoulli: 1/4) are not,
+        # so longer steps are tried first (backtracking keeps them safe)
+        step0 = safe if lik.quadratic else 8.0 * safe
+    else:
+        step0, safe = _local_steps(prob, z0, sigma)
     state = prox_init(z0, step0)
     step = fista_step if accelerated else ista_step
     support = None
@@ -242,6 +287,16 @@ def _prox_solve(
             wait *= 2
     _, g = smooth(state.x)
     return state.x, max_iter, prob.kkt_z(state.x, g, sigma)
+
+
+def _local_steps(prob: MapProblem, z0: np.ndarray, sigma: float) -> tuple[float, float]:
+    """(first step, floor) for a likelihood without a global curvature bound (Poisson): the
+    inverse of the curvature bound at the start, ``max_i d_i(eta0) * ||[Z, 1]||^2``; the
+    backtracking test decides every step above a floor of 1e-12 of it."""
+    w, b = prob.wb_from_z(z0)
+    d = prob.model.likelihood.curvature(prob.model.X @ w + b, prob.model.y, sigma)
+    step0 = 1.0 / max(float(np.max(d, initial=0.0)) * prob.design_norm2, 1e-300)
+    return step0, 1e-12 * step0
 
 
 def _lbfgs(fun, x0: np.ndarray, target: float, max_iter: int, args: tuple = ()):
@@ -501,7 +556,7 @@ def map_estimate(
     Parameters
     ----------
     model : RegressionModel
-    method : {"auto", "closed_form", "fista", "ista", "lbfgs"}, default "auto"
+    method : {"auto", "closed_form", "fista", "ista", "lbfgs", "linear_program"}, default "auto"
     tol : float, default 1e-10
         Relative KKT tolerance.
     max_iter : int, default 20000
@@ -535,6 +590,8 @@ def map_estimate(
     max_iter = check_positive_int(max_iter, "max_iter", "map_estimate")
     require("map_estimate", [HAS_MAP], model.prior, model.likelihood)
     resolved = _resolve_method(model, method)
+    if resolved == "linear_program":
+        return _linear_program_estimate(model, tol, warn)
     start = time.perf_counter()
     with _blas_threads_for(model.n * model.p):
         prob = problem_for(model, evaluator=evaluator)
@@ -566,3 +623,75 @@ def map_estimate(
         seconds=time.perf_counter() - start,
         evaluator=prob.evaluator.kind,
     )
+
+
+# -- the linear-program route (piecewise-linear likelihoods: bayesreg.solvers.linear_program) --
+def _linear_program_estimate(model: RegressionModel, tol: float, warn: bool) -> MapEstimate:
+    """The MAP by the exact LP, with its own certificate as the optimality (caller's units);
+    with an estimated sigma, alternated with the exact sigma update (:func:`_lp_joint_sigma`)."""
+    start = time.perf_counter()
+    prob = problem_for(model, evaluator="numpy")
+    if prob.sigma_estimated:
+        sol, log_sigma, r_sigma, target_sigma, failure = _lp_joint_sigma(prob, tol)
+    else:
+        sol, log_sigma, r_sigma, target_sigma, failure = (
+            linear_program_map(model, tol=tol), None, 0.0, 1.0, None
+        )  # fmt: skip
+    converged = failure is None and sol.converged and r_sigma <= target_sigma
+    if not converged and warn:
+        warnings.warn(
+            failure
+            or f"map_estimate(method='linear_program') did not converge: KKT residual "
+            f"{sol.residual:.3g} (tolerance {sol.target:.3g}), sigma gradient {r_sigma:.3g} "
+            f"(tolerance {target_sigma:.3g}), constraint violation {sol.infeasibility:.3g} "
+            f"(HiGHS: {sol.message}).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return MapEstimate(
+        coef=sol.coef,
+        intercept=sol.intercept,
+        sigma=None if log_sigma is None else prob.sigma_of(log_sigma),
+        method="linear_program",
+        n_iter=max(sol.n_iter, 1),
+        converged=converged,
+        optimality=float(max(sol.residual, r_sigma)),
+        objective=float(prob.objective(sol.coef, sol.intercept, log_sigma)),
+        tol=tol,
+        seconds=time.perf_counter() - start,
+        evaluator="highs",
+    )
+
+
+def _lp_joint_sigma(prob: MapProblem, tol: float, max_rounds: int = 200):
+    """The joint MAP over (w, b, sigma): the exact LP in (w, b) at fixed sigma alternated with
+    the exact update of log sigma (:func:`_sigma_update`; the objective is convex in it).
+
+    Each step minimizes its block exactly, so the objective decreases; at a fixed point the
+    (w, b) block is certified by the LP's KKT residual and the sigma block by its gradient.
+    The objective ``A(w, b) / sigma + P(w; sigma) + smooth(sigma)`` (A convex, sigma > 0) has
+    one-sided directional derivatives that add over the blocks, so that point is stationary
+    for the whole problem. Returns ``(solution, log_sigma, |d/dlog sigma|, its target,
+    failure or None)``.
+    """
+    y = prob.model.y
+    log_sigma = float(np.log(max(float(np.mean(np.abs(y - np.median(y)))), 1e-8)))
+    log_floor = log_sigma + float(np.log(1e-8))
+    w0, b0 = prob.wb_from_z(_initial_z(prob))
+    target_sigma = tol * max(1.0, abs(prob.sigma_grad(w0, b0, log_sigma)))
+    sol, r_sigma, n_iter = None, np.inf, 0
+    for _ in range(max_rounds):
+        sol = linear_program_map(prob.model, tol=tol, sigma=prob.sigma_of(log_sigma))
+        n_iter += sol.n_iter
+        sol = sol._replace(n_iter=n_iter)  # simplex iterations of every round
+        if not np.all(np.isfinite(sol.coef)):
+            break
+        r_sigma = abs(prob.sigma_grad(sol.coef, sol.intercept, log_sigma))
+        if sol.converged and r_sigma <= target_sigma:
+            break
+        log_sigma = _sigma_update(
+            prob, prob.z_from_wb(sol.coef, sol.intercept), log_sigma, log_floor
+        )
+        if log_sigma <= log_floor:
+            return sol, log_sigma, r_sigma, target_sigma, _collapsed(prob, np.exp(log_floor))
+    return sol, log_sigma, r_sigma, target_sigma, None
