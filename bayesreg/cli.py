@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         )  # fmt: skip
         g.add_argument(
             "--likelihood", choices=("auto", *likelihood_names()), default="auto",
-            help="auto: bernoulli when the target is 0/1, else gaussian (default: auto)",
+            help="auto: bernoulli when the target is 0/1, poisson for other non-negative "
+            "integers (counts), else gaussian; the choice is printed (default: auto)",
         )  # fmt: skip
         g.add_argument(
             "--no-standardize", dest="standardize", action="store_false",
@@ -352,8 +353,9 @@ _TARGET_NEEDED = {"bernoulli": "a 0/1 target"}
 
 
 def _likelihood(kind: str, y: np.ndarray):
-    """The likelihood named by ``--likelihood`` (``auto``: bernoulli for a 0/1 target, else
-    gaussian), checked against the target (``Likelihood.check_y``)."""
+    """The likelihood named by ``--likelihood`` (``auto``: bernoulli for a 0/1 target, poisson
+    for other non-negative integers, else gaussian; a chosen one is said), checked against the
+    target (``Likelihood.check_y``)."""
     binary = bool(np.all(np.isin(y, (0.0, 1.0))))
     values = np.unique(y)
     if kind == "auto" and values.size == 2 and not binary:
@@ -364,7 +366,14 @@ def _likelihood(kind: str, y: np.ndarray):
             "as a number."
         )
     if kind == "auto":
-        kind = "bernoulli" if binary else "gaussian"
+        counts = bool(np.all((y >= 0) & (y == np.round(y)))) and values.size > 2
+        kind = "bernoulli" if binary else "poisson" if counts else "gaussian"
+        why = {"bernoulli": "a 0/1 target", "poisson": "a non-negative integer target (counts)"}
+        if kind in why:
+            _echo(
+                f"likelihood: {kind} (chosen for {why[kind]}; pass --likelihood gaussian to "
+                "model it as a number)"
+            )
     lik = likelihood_from_name(kind)
     try:
         lik.check_y(np.asarray(y, dtype=np.float64))
@@ -379,15 +388,34 @@ def _likelihood(kind: str, y: np.ndarray):
 # ---------------------------------------------------------------------------------------------
 # commands
 # ---------------------------------------------------------------------------------------------
-def _settings(args: argparse.Namespace, sample: bool):
+def _report_priors(choice: str, likelihood) -> str:
+    """``--prior`` for this likelihood: a likelihood that is not smooth (least absolute
+    deviations) has its exact MAP, a linear program, with the Laplace prior only (a Gaussian
+    prior makes it a quadratic program, which the package does not solve)."""
+    if likelihood.is_smooth:
+        return choice
+    if choice == "gaussian":
+        raise InputError(
+            f"--prior gaussian has no MAP with --likelihood {likelihood.name}: the likelihood is "
+            "not smooth, and its exact MAP (a linear program) needs the Laplace prior. Use "
+            "--prior laplace."
+        )
+    if choice == "both":
+        _echo(
+            f"prior: laplace only (--likelihood {likelihood.name} is not smooth: its exact MAP is "
+            "a linear program, which needs the Laplace prior)"
+        )
+    return "laplace"
+
+
+def _settings(args: argparse.Namespace, sample: bool, likelihood):
     from bayesreg.report import ReportSettings
 
+    priors = _report_priors(args.prior, likelihood)
     if not sample:
-        return ReportSettings(
-            priors=args.prior, prior_sd=args.scale, path_points=0, progressbar=False
-        )
+        return ReportSettings(priors=priors, prior_sd=args.scale, path_points=0, progressbar=False)
     return ReportSettings(
-        priors=args.prior, prior_sd=args.scale, backend=args.backend, draws=args.draws,
+        priors=priors, prior_sd=args.scale, backend=args.backend, draws=args.draws,
         tune=args.tune, chains=args.chains, random_seed=args.random_seed, min_ess=args.min_ess,
         path_points=args.path_points, progressbar=args.progress,
     )  # fmt: skip
@@ -463,7 +491,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     X, y, info = load_data(args)
     lik = _likelihood(args.likelihood, y)
-    settings = _settings(args, sample=True)
+    settings = _settings(args, sample=True, likelihood=lik)
     with _StopOnSignal() as stop:
         report, results = run_report(X, y, settings, likelihood=lik, data_info=info, echo=_echo)
         stop.check()  # a sampler may have swallowed the interrupt and returned early
@@ -480,7 +508,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     X, y, info = load_data(args)
     lik = _likelihood(args.likelihood, y)
-    settings = _settings(args, sample=False)
+    settings = _settings(args, sample=False, likelihood=lik)
     if settings.prior_sd is None:
         prior_sd, rule = rep.default_prior_sd(X.to_numpy(), y, lik)
     else:

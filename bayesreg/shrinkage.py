@@ -245,7 +245,8 @@ def reference_estimate(
     Gaussian likelihood: least squares (``lstsq`` on [X, 1]; minimum-norm when X is rank
     deficient or p > n, which is the limit of ridge as alpha -> 0). Bernoulli likelihood: the
     weak-prior MAP, cross-entropy + ||w||^2 / (2 weak_scale^2) (the unpenalized MLE does not
-    exist under separation).
+    exist under separation); other likelihoods the same with their loss, and with
+    ``||w||_1 / weak_scale`` for a likelihood that is not smooth (least absolute deviations).
 
     Returns
     -------
@@ -260,7 +261,9 @@ def reference_estimate(
         coef, _, rank, _ = np.linalg.lstsq(Z, y, rcond=None)
         kind = "least_squares" if rank == Z.shape[1] else "min_norm_least_squares"
         return coef[:p], kind
-    weak = RegressionModel(X, y, prior_from_name("gaussian", weak_scale), lik, model.fit_intercept)
+    # a likelihood that is not smooth has its exact MAP (a linear program) with an L1 prior only
+    weak_prior = prior_from_name("gaussian" if lik.is_smooth else "laplace", weak_scale)
+    weak = RegressionModel(X, y, weak_prior, lik, model.fit_intercept)
     return map_estimate(weak, warn=False).coef, "weak_prior_map"
 
 

@@ -129,6 +129,30 @@ def test_bernoulli_target_is_detected(csv):
     assert _likelihood("gaussian", y).name == "gaussian"
 
 
+def test_count_target_chooses_poisson_and_says_so(capsys):
+    from bayesreg.cli import _likelihood
+
+    y = np.array([0.0, 3.0, 1.0, 7.0, 2.0, 0.0])
+    assert _likelihood("auto", y).name == "poisson"
+    assert (
+        "likelihood: poisson (chosen for a non-negative integer target" in capsys.readouterr().out
+    )
+    assert _likelihood("auto", y + 0.5).name == "gaussian"  # not integers
+    assert _likelihood("auto", y - 1.0).name == "gaussian"  # negative values
+    assert _likelihood("gaussian", y).name == "gaussian"
+
+
+def test_a_likelihood_that_is_not_smooth_reports_the_laplace_prior_only(capsys):
+    from bayesreg.cli import InputError, _report_priors
+    from bayesreg.likelihoods import GaussianLikelihood, LaplaceLikelihood
+
+    assert _report_priors("both", GaussianLikelihood()) == "both"
+    assert _report_priors("both", LaplaceLikelihood()) == "laplace"
+    assert "prior: laplace only" in capsys.readouterr().out
+    with pytest.raises(InputError, match="--prior gaussian has no MAP with --likelihood laplace"):
+        _report_priors("gaussian", LaplaceLikelihood())
+
+
 # -- verify: passes on diabetes, fails when the conversion is wrong ----------------------------
 @pytest.mark.slow
 def test_verify_passes_on_diabetes_and_fails_on_a_wrong_conversion(capsys):
