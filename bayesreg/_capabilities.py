@@ -20,6 +20,7 @@ __all__ = [
     "ELASTIC_PENALTY",
     "FIXED_SIGMA",
     "GAUSSIAN_PENALTY",
+    "GROUP_LASSO_PENALTY",
     "HAS_MAP",
     "KERNEL_LIKELIHOOD",
     "L1_PART",
@@ -58,6 +59,10 @@ GAUSSIAN_PENALTY = Need(
 L1_PART = Need(
     "a penalty with an L1 part (Prior.elastic_coefs with a > 0)",
     lambda p, lik: (p.elastic_coefs(1.0) or (0.0, 0.0))[0] > 0.0,
+)
+GROUP_LASSO_PENALTY = Need(
+    "a group-lasso penalty sum_g a_g*||w_g||_2 (Prior.group_lasso_coefs)",
+    lambda p, lik: callable(getattr(p, "group_lasso_coefs", None)),
 )
 COLLAPSIBLE_PRIOR = Need(
     "a conditionally Gaussian prior on w (Prior.collapsible)", lambda p, lik: p.collapsible

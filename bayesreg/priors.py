@@ -915,6 +915,12 @@ class GroupLaplace(_Grouped, Prior):
         """``a_g = sqrt(|g|) / b`` per group, shape (G,)."""
         return np.sqrt(group_index(self.groups)[1]) / self.effective_scale(sigma)
 
+    def group_lasso_coefs(self, sigma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """``(index, rates)``: the penalty is ``sum_g rates[g] ||w_g||_2`` with ``index[j]`` the
+        group of coefficient j, shape (p,), and ``rates`` shape (G,). The capability that
+        group-lasso solvers and verification rows ask (``_capabilities.GROUP_LASSO_PENALTY``)."""
+        return group_index(self.groups)[0], self.group_rates(sigma)
+
     def group_norms(self, w: np.ndarray) -> np.ndarray:
         """``||w_g||_2`` per group, shape (G,)."""
         index, sizes = group_index(self.groups)

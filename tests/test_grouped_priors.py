@@ -15,7 +15,7 @@ import pytensor.tensor as pt
 import pytest
 from scipy import integrate, optimize, stats
 
-from bayesreg import map_estimate
+from bayesreg import map_estimate, verify
 from bayesreg.likelihoods import GaussianLikelihood
 from bayesreg.model import RegressionModel
 from bayesreg.priors import (
@@ -235,6 +235,26 @@ def test_group_lasso_map_equals_skglm(grouped_problem, scale):
     assert zero_groups and zero_groups != set(groups)
 
 
+@pytest.mark.slow  # skglm's numba compilation (shared with the test above in one session)
+def test_verify_has_an_skglm_row_that_can_fail(grouped_problem):
+    X, y, groups = grouped_problem
+    model = RegressionModel(X, y, GroupLaplace(0.05, groups))  # sigma estimated
+    report = verify(model, rows=["map_alt", "skglm"], include_find_map=False)
+    assert report.passed, str(report)
+    row = next(r for r in report.rows if r.method.startswith("skglm"))
+    assert row.expected_to_agree and row.agrees and row.zero_pattern_agrees
+    assert row.n_nonzero < len(groups)  # whole groups at zero, in both
+    # a wrong conversion (1% off) must fail the row
+    bad = verify(model, rows=["skglm"], include_find_map=False, conversion_factor=1.01)
+    assert not bad.passed
+
+
+def test_skglm_row_needs_a_group_penalty(grouped_problem):
+    X, y, _ = grouped_problem
+    report = verify(RegressionModel(X, y, Laplace(0.05)), rows=["skglm"], include_find_map=False)
+    assert "group-lasso penalty" in report.not_applicable["skglm"]
+
+
 def test_group_lasso_map_graph_evaluator_and_estimated_sigma(grouped_problem):
     X, y, groups = grouped_problem
     model = RegressionModel(X, y, GroupLaplace(0.05, groups), GaussianLikelihood(sigma=0.8))
@@ -433,3 +453,37 @@ def test_collapsed_posterior_matches_the_non_centred_one(sparse_regression, make
     # two independent NUTS runs on two graphs of one posterior: means within 4 combined MCSE
     z = (a["mean"] - b["mean"]) / np.hypot(a["mcse_mean"], b["mcse_mean"])
     assert np.all(np.abs(z) < 4), z
+
+
+@pytest.mark.slow
+def test_group_lasso_posterior_matches_quadrature():
+    """NUTS on the exact-density graph vs the posterior of a 2-D, one-group problem by quadrature."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(10, 2))
+    y = X @ np.array([0.4, -0.2]) + rng.normal(size=10)
+    prior, sigma = GroupLaplace(0.5, [0, 0]), 1.0
+    model = RegressionModel(X, y, prior, GaussianLikelihood(sigma=sigma), fit_intercept=False)
+
+    def density(w2, w1):  # unnormalized posterior; the mass beyond +-6 is below 1e-12
+        w = np.array([w1, w2])
+        r = y - X @ w
+        return np.exp(-0.5 * r @ r / sigma**2 - prior.penalty(w))
+
+    def moment(f):
+        return integrate.dblquad(lambda b, a: f(a, b) * density(b, a), -6, 6, -6, 6,
+                                 epsabs=0, epsrel=1e-9)[0]  # fmt: skip
+
+    z = moment(lambda a, b: 1.0)
+    mean = np.array([moment(lambda a, b: a), moment(lambda a, b: b)]) / z
+    sd = np.sqrt(np.array([moment(lambda a, b: a * a), moment(lambda a, b: b * b)]) / z - mean**2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = sample_posterior(
+            model, draws=2000, tune=1000, chains=2, random_seed=5, progressbar=False
+        )
+    s = az.summary(idata, var_names=["w"], round_to="none")
+    assert int(idata.sample_stats["diverging"].sum()) == 0
+    # Monte Carlo error only: means within 4 MCSE, sds within 4 se of an sd (~ sd / sqrt(2 ESS))
+    assert np.all(np.abs(s["mean"].to_numpy() - mean) < 4 * s["mcse_mean"].to_numpy())
+    se_sd = s["sd"].to_numpy() / np.sqrt(2 * s["ess_bulk"].to_numpy())
+    assert np.all(np.abs(s["sd"].to_numpy() - sd) < 4 * se_sd)
