@@ -688,15 +688,14 @@ def _check_groups(groups: object, owner: str) -> tuple[int, ...]:
         raise ValueError(f"{allowed} Got {groups!r} instead.") from exc
     if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool:
         raise ValueError(f"{allowed} Got {groups!r} instead.")
-    if not np.issubdtype(arr.dtype, np.integer):
-        as_float = np.asarray(arr, dtype=object)
-        ok = all(
-            isinstance(g, int | np.integer)
-            or (isinstance(g, float | np.floating) and np.isfinite(g) and float(g).is_integer())
-            for g in as_float
-        )
-        if not ok:
-            raise ValueError(f"{allowed} Got {groups!r} instead.")
+    # integers, or floats that are whole numbers (labels read from a float column)
+    whole = np.issubdtype(arr.dtype, np.integer) or (
+        np.issubdtype(arr.dtype, np.floating)
+        and bool(np.all(np.isfinite(arr)))
+        and bool(np.all(arr == np.round(arr)))
+    )
+    if not whole:
+        raise ValueError(f"{allowed} Got {groups!r} instead.")
     return tuple(int(g) for g in arr)
 
 
