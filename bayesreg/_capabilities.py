@@ -24,6 +24,7 @@ __all__ = [
     "ELASTIC_PENALTY",
     "FIXED_SIGMA",
     "GAUSSIAN_PENALTY",
+    "GROUP_LASSO_PENALTY",
     "HAS_MAP",
     "KERNEL_LIKELIHOOD",
     "L1_ONLY",
@@ -81,6 +82,10 @@ def _l1_only(prior: Any) -> bool:
 L1_ONLY = Need(
     "an L1 penalty a*||w||_1 (Prior.elastic_coefs with a > 0 and c = 0)",
     lambda p, lik: _l1_only(p),
+)
+GROUP_LASSO_PENALTY = Need(
+    "a group-lasso penalty sum_g a_g*||w_g||_2 (Prior.group_lasso_coefs)",
+    lambda p, lik: callable(getattr(p, "group_lasso_coefs", None)),
 )
 COLLAPSIBLE_PRIOR = Need(
     "a conditionally Gaussian prior on w (Prior.collapsible)", lambda p, lik: p.collapsible

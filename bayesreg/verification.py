@@ -19,6 +19,8 @@ closed form (ridge)      1e-10    the normal equations vs the MAP: both exact to
 scikit-learn             1e-6     scikit-learn run at tol=1e-12 (coordinate descent / lbfgs stop
                                   on a duality gap or gradient norm, not a KKT residual;
                                   QuantileRegressor solves the same LP with HiGHS)
+skglm GroupLasso         1e-6     skglm's block coordinate descent at tol=1e-12 (group lasso
+                                  priors; optional: needs the skglm package)
 GD weight decay, ISTA,   1e-5     stopped at relative KKT 1e-10; the coefficient error is the
 FISTA, Adam + L2                  residual divided by the curvature (condition number <= 1e5)
 pm.find_MAP              n/a      L-BFGS-B on the raw problem: no exact zeros for L1 and an early
@@ -31,7 +33,8 @@ Each row kind declares the capabilities it needs (:mod:`bayesreg._capabilities`)
 form a Gaussian penalty and a quadratic likelihood, scikit-learn an elastic penalty
 (``Prior.elastic_coefs``) and a likelihood with a scikit-learn twin (``Likelihood.sklearn_loss``,
 which picks Ridge / Lasso / ElasticNet, LogisticRegression, PoissonRegressor (Gaussian penalty
-only) or QuantileRegressor(0.5) (the Laplace likelihood: L1 penalty only)), the
+only) or QuantileRegressor(0.5) (the Laplace likelihood: L1 penalty only)), skglm a group-lasso penalty
+(``Prior.group_lasso_coefs``), a quadratic likelihood and the skglm package, the
 gradient methods an elastic penalty and a smooth likelihood with a bounded curvature (a fixed
 step size needs a global Lipschitz constant: not Poisson, not the absolute error; the L2 ones
 a Gaussian penalty). A row whose needs are not met is listed under
@@ -47,6 +50,7 @@ use it to show that the check can fail.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import logging
 import time
@@ -61,6 +65,7 @@ from bayesreg._capabilities import (
     BOUNDED_CURVATURE,
     ELASTIC_PENALTY,
     GAUSSIAN_PENALTY,
+    GROUP_LASSO_PENALTY,
     L1_ONLY,
     QUADRATIC_LIKELIHOOD,
     SKLEARN_LOSS,
@@ -437,6 +442,41 @@ def _sklearn(ctx: _Context) -> VerificationRow:
     )  # fmt: skip
 
 
+_SKGLM = Need(
+    "the skglm package (pip install skglm)",
+    lambda p, lik: importlib.util.find_spec("skglm") is not None,
+)
+
+
+def _skglm_group_lasso(ctx: _Context) -> VerificationRow:
+    """skglm's ``GroupLasso`` at the converted strength.
+
+    The MAP minimizes ``SSE / (2 sigma^2) + sum_g a_g ||w_g||``; times ``sigma^2 / n`` that is
+    skglm's ``SSE / (2n) + alpha sum_g weights_g ||w_g||`` with ``alpha = sigma^2 / n`` and
+    ``weights = a`` (``Prior.group_lasso_coefs``).
+    """
+    from skglm import GroupLasso
+
+    t0 = time.perf_counter()
+    m = ctx.model
+    index, rates = m.prior.group_lasso_coefs(ctx.sigma)
+    members = [np.flatnonzero(index == g).tolist() for g in range(rates.size)]
+    alpha = ctx.sigma**2 / m.n * ctx.factor
+    est = GroupLasso(
+        groups=members, alpha=alpha, weights=np.asarray(rates, dtype=np.float64), tol=1e-12,
+        max_iter=1000, max_epochs=100_000, fit_intercept=m.fit_intercept,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(m.X, m.y)
+    b = float(est.intercept_) if m.fit_intercept else 0.0
+    return ctx.row(
+        f"skglm GroupLasso(alpha={alpha:.4g})", np.asarray(est.coef_, dtype=np.float64), b,
+        expected=True, tolerance=_TOL_SKLEARN, seconds=time.perf_counter() - t0,
+        note="weights = the prior's group rates, alpha = sigma^2 / n",
+    )  # fmt: skip
+
+
 def _find_map_point(model: RegressionModel) -> tuple[np.ndarray, float, float | None]:
     import pymc as pm
 
@@ -519,6 +559,9 @@ _ROW_KINDS: tuple[RowKind, ...] = (
         ),
         _sklearn,
     ),
+    RowKind(
+        "skglm", "skglm", (GROUP_LASSO_PENALTY, QUADRATIC_LIKELIHOOD, _SKGLM), _skglm_group_lasso
+    ),
     RowKind("find_map", "pm.find_MAP", (), _find_map),
     RowKind("weight_decay", "weight_decay", _L2, _descent("weight_decay")),
     RowKind("ista", "ista", _GD, _descent("ista")),
@@ -540,7 +583,9 @@ def _context(model, tol, conversion_factor, max_iter, demo_steps) -> _Context:
     return _Context(
         model=model, ref=ref, sigma=float(sigma),
         log_sigma=None if ref.sigma is None else float(np.log(ref.sigma)),
-        l1=coefs is not None and bool(np.any(np.asarray(coefs[0]) > 0)), factor=conversion_factor, tol=tol,
+        l1=(coefs is not None and bool(np.any(np.asarray(coefs[0]) > 0)))
+        or GROUP_LASSO_PENALTY.met(model.prior, lik),  # exact zeros to agree on
+        factor=conversion_factor, tol=tol,
         max_iter=max_iter, demo_steps=demo_steps,
     )  # fmt: skip
 
