@@ -115,6 +115,12 @@ class Likelihood(ABC):
 
     def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
         """The HalfNormal scale of sigma's prior for target y (only when sigma is estimated)."""
+        return self.sigma_prior_scale_for_sd(float(np.std(y)))
+
+    def sigma_prior_scale_for_sd(self, sd_y: float) -> float:
+        """The HalfNormal scale of sigma's prior for a target of standard deviation ``sd_y``
+        (population sd, ``np.std``): what :meth:`resolved_sigma_prior_scale` uses, for data
+        known only through its moments."""
         raise ValueError(f"{self!r} has no estimated noise scale sigma.")
 
     def check_y(self, y: np.ndarray) -> np.ndarray:
@@ -227,12 +233,11 @@ class ScaleLikelihood(Likelihood):
             args.append(f"sigma_prior_scale={self.sigma_prior_scale!r}")
         return f"{type(self).__name__}({', '.join(args)})"
 
-    def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
-        """The half-normal scale of sigma's prior for target y."""
+    def sigma_prior_scale_for_sd(self, sd_y: float) -> float:
+        """The half-normal scale of sigma's prior: ``sigma_prior_scale``, else ``2.5 sd(y)``."""
         if self.sigma_prior_scale is not None:
             return self.sigma_prior_scale
-        sd = float(np.std(y))
-        return 2.5 * sd if sd > 0 else 1.0
+        return 2.5 * sd_y if sd_y > 0 else 1.0
 
 
 class GaussianLikelihood(ScaleLikelihood):

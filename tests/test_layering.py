@@ -39,6 +39,7 @@ LAYERS = {
     "horseshoe_gibbs": 5,
     "paths": 6,
     "formula": 6,
+    "moments": 6,
     "regularizers": 6,
     "nn": 7,
     "shrinkage": 6,

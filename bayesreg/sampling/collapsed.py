@@ -40,7 +40,7 @@ is used for ``p <= MAX_FEATURES``; above that the non-centred graph is sampled.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytensor
@@ -69,10 +69,13 @@ __all__ = [
     "MAX_FEATURES",
     "CollapsedBackend",
     "CollapsedHorseshoe",
+    "CollapsedStatistics",
     "can_collapse",
     "collapse_problem",
+    "collapse_problem_of",
     "conditional_weights",
     "marginal_loglik",
+    "run_collapsed",
 ]
 
 #: what the collapsed graph needs from the prior and the likelihood
@@ -81,10 +84,43 @@ COLLAPSE_NEEDS = (COLLAPSIBLE_PRIOR, QUADRATIC_LIKELIHOOD)
 
 def collapse_problem(model: RegressionModel) -> str | None:
     """Why ``model``'s weights cannot be integrated out (None when they can)."""
-    reason = explain("the collapsed sampler", COLLAPSE_NEEDS, model.prior, model.likelihood)
-    if reason is None and model.p > MAX_FEATURES:
-        reason = f"the collapsed sampler runs for p <= {MAX_FEATURES} (MAX_FEATURES); p={model.p}"
+    return collapse_problem_of(model.prior, model.likelihood, model.p)
+
+
+def collapse_problem_of(prior: Any, likelihood: Any, p: int) -> str | None:
+    """Why the weights of (prior, likelihood) with p features cannot be integrated out."""
+    reason = explain("the collapsed sampler", COLLAPSE_NEEDS, prior, likelihood)
+    if reason is None and p > MAX_FEATURES:
+        reason = f"the collapsed sampler runs for p <= {MAX_FEATURES} (MAX_FEATURES); p={p}"
     return reason
+
+
+class CollapsedStatistics(NamedTuple):
+    """All the collapsed sampler reads of the data: with ``Xc``, ``yc`` the centred data (X, y
+    themselves without an intercept) ``gram = Xc'Xc`` (p, p), ``xty = Xc'yc`` (p,),
+    ``yty = yc'yc``, the means (zeros without an intercept), n and ``sd_y = np.std(y)`` (the
+    default scale of sigma's prior)."""
+
+    n: int
+    fit_intercept: bool
+    x_mean: np.ndarray
+    y_mean: float
+    gram: np.ndarray
+    xty: np.ndarray
+    yty: float
+    sd_y: float
+
+    @classmethod
+    def of_data(cls, X: np.ndarray, y: np.ndarray, fit_intercept: bool) -> CollapsedStatistics:
+        """The statistics of data in memory."""
+        if fit_intercept:
+            x_mean, y_mean = X.mean(axis=0), float(y.mean())
+            Xc, yc = X - x_mean, y - y_mean
+        else:
+            x_mean, y_mean = np.zeros(X.shape[1]), 0.0
+            Xc, yc = X, y
+        return cls(X.shape[0], bool(fit_intercept), x_mean, y_mean, Xc.T @ Xc, Xc.T @ yc,
+                   float(yc @ yc), float(np.std(y)))  # fmt: skip
 
 
 def can_collapse(model: RegressionModel) -> bool:
@@ -268,17 +304,32 @@ class CollapsedHorseshoe:
     """
 
     def __init__(self, model: RegressionModel) -> None:
-        problem = collapse_problem(model)
+        stats = CollapsedStatistics.of_data(model.X, model.y, model.fit_intercept)
+        self._setup(model.prior, model.likelihood, stats, model.feature_names)
+        model.register_prior_scale(self._scale)
+
+    @classmethod
+    def from_statistics(
+        cls, prior: Any, likelihood: Any, stats: CollapsedStatistics, feature_names: Any
+    ) -> CollapsedHorseshoe:
+        """The collapsed posterior of data known only through ``stats`` (no model: the prior
+        scale is the prior's own, fixed)."""
+        self = cls.__new__(cls)
+        self._setup(prior, likelihood, stats, feature_names)
+        return self
+
+    def _setup(self, prior: Any, lik: Any, stats: CollapsedStatistics, feature_names) -> None:
+        p = stats.x_mean.shape[0]
+        problem = collapse_problem_of(prior, lik, p)
         if problem is not None:
             raise ValueError(
                 f"The collapsed sampler needs a horseshoe prior, a Gaussian likelihood and "
                 f"p <= {MAX_FEATURES}: {problem}."
             )
-        self.p, self.n, self.fit_intercept = model.p, model.n, model.fit_intercept
-        self.feature_names = list(model.feature_names)
-        self._statistics(model)
-        hm, scale = self._build(model)
-        model.register_prior_scale(scale)
+        self.p, self.n, self.fit_intercept = p, stats.n, stats.fit_intercept
+        self.feature_names = list(feature_names)
+        self._statistics(stats)
+        hm, self._scale = self._build(prior, lik, stats.sd_y)
         self.pymc_model = hm
         self.value_vars = list(hm.value_vars)
         # the expansion maps theta back by exp: every hyperparameter must be log-transformed
@@ -287,40 +338,33 @@ class CollapsedHorseshoe:
         if other:
             raise NotImplementedError(
                 f"the collapsed sampler handles log-transformed hyperparameters only; "
-                f"{model.prior!r} has {other}."
+                f"{prior!r} has {other}."
             )
         self.layout = ParamLayout.of(hm)
         self.initial_theta = self.layout.pack(hm.initial_point())
         self.ndim = self.layout.size
         self._functions: dict[Hashable, Any] = {}
 
-    def _statistics(self, model: RegressionModel) -> None:
-        """Centred data statistics; n_eff and the log constant of the integrated intercept."""
-        X, y = model.X, model.y
-        if model.fit_intercept:
-            self.x_mean, self.y_mean = X.mean(axis=0), float(y.mean())
-            Xc, yc = X - self.x_mean, y - self.y_mean
-            self._n_eff, self._log_const = model.n - 1, -0.5 * np.log(model.n)
+    def _statistics(self, stats: CollapsedStatistics) -> None:
+        """The data statistics; n_eff and the log constant of the integrated intercept."""
+        self.x_mean, self.y_mean = stats.x_mean, stats.y_mean
+        if stats.fit_intercept:
+            self._n_eff, self._log_const = stats.n - 1, -0.5 * np.log(stats.n)
         else:
-            self.x_mean, self.y_mean = np.zeros(model.p), 0.0
-            Xc, yc = X, y
-            self._n_eff, self._log_const = model.n, 0.0
-        self.gram = Xc.T @ Xc
-        self.xty = Xc.T @ yc
-        self.yty = float(yc @ yc)
+            self._n_eff, self._log_const = stats.n, 0.0
+        self.gram, self.xty, self.yty = stats.gram, stats.xty, stats.yty
 
-    def _build(self, model: RegressionModel) -> tuple[Any, Any]:
+    def _build(self, prior: Any, lik: Any, sd_y: float) -> tuple[Any, Any]:
         """The hyperparameter model, and its ``prior_scale`` shared variable."""
         import pymc as pm
 
-        lik = model.likelihood
         with pm.Model(coords={"feature": self.feature_names}) as hm:
-            scale = pm.Data("prior_scale", model.prior.scale)
+            scale = pm.Data("prior_scale", prior.scale)
             if lik.estimates_sigma:
-                sigma = pm.HalfNormal("sigma", sigma=lik.resolved_sigma_prior_scale(model.y))
+                sigma = pm.HalfNormal("sigma", sigma=lik.sigma_prior_scale_for_sd(sd_y))
             else:
                 sigma = pm.Data("noise_sigma", lik.fixed_sigma)
-            sd = model.prior.pymc_prior_sd("w", scale, sigma, dims="feature")
+            sd = prior.pymc_prior_sd("w", scale, sigma, dims="feature")
             stats = [pm.Data(f"collapsed_{k}", v) for k, v in
                      (("gram", self.gram), ("xty", self.xty), ("yty", self.yty))]  # fmt: skip
             value, _, _ = _MarginalLoglikOp(self._n_eff, self._log_const)(sd, sigma, *stats)
@@ -453,31 +497,39 @@ class CollapsedBackend(NutsBackend):
         return COLLAPSED_TARGET_ACCEPT
 
     def run(self, model: RegressionModel, settings: SamplerSettings) -> Run:
-        # p x p factorizations are too small for threaded BLAS: with a second thread contending
-        # for a core, OpenBLAS's threads spin and one gradient took 33 ms instead of 0.55 ms
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._run(model, settings)
-
-    def _run(self, model: RegressionModel, settings: SamplerSettings) -> Run:
         collapsed, build = cached(model.cache, "collapsed", lambda: CollapsedHorseshoe(model))
         model.sync()  # the collapsed graph's prior scale = this model's
-        target_accept = self.target_accept(model, settings)
-        # the conditional draws of (w, b) get their own stream, apart from the sampler's
-        seed = settings.random_seed
-        rng = np.random.default_rng(None if seed is None else [seed, 13])
-        run = self.engine.run_target(collapsed.target(), settings, target_accept)
-        with Stopwatch() as watch:
-            post = collapsed.complete(run.idata.posterior, rng)
-        groups = {"posterior": post}
-        if "sample_stats" in run.idata.groups():
-            groups["sample_stats"] = run.idata.sample_stats
-        attrs = {
-            "max_treedepth": settings.max_treedepth,
-            "sampling_graph": "collapsed",
-            "engine": self.engine.name,
-            "target_accept": target_accept,
-        }
-        return Run(
-            az.InferenceData(**groups), run.seconds + watch.seconds,
-            build + run.compile_seconds, attrs,
-        )  # fmt: skip
+        run = run_collapsed(collapsed, self.engine, settings, self.target_accept(model, settings))
+        return Run(run.idata, run.seconds, build + run.compile_seconds, run.attrs)
+
+
+def run_collapsed(
+    collapsed: CollapsedHorseshoe,
+    engine: PymcBackend | NutpiePyfuncBackend,
+    settings: SamplerSettings,
+    target_accept: float,
+) -> Run:
+    """NUTS on the collapsed graph, then an exact draw of (w, b) for every draw."""
+    # p x p factorizations are too small for threaded BLAS: with a second thread contending
+    # for a core, OpenBLAS's threads spin and one gradient took 33 ms instead of 0.55 ms
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_collapsed(collapsed, engine, settings, target_accept)
+
+
+def _run_collapsed(collapsed, engine, settings, target_accept) -> Run:
+    # the conditional draws of (w, b) get their own stream, apart from the sampler's
+    seed = settings.random_seed
+    rng = np.random.default_rng(None if seed is None else [seed, 13])
+    run = engine.run_target(collapsed.target(), settings, target_accept)
+    with Stopwatch() as watch:
+        post = collapsed.complete(run.idata.posterior, rng)
+    groups = {"posterior": post}
+    if "sample_stats" in run.idata.groups():
+        groups["sample_stats"] = run.idata.sample_stats
+    attrs = {
+        "max_treedepth": settings.max_treedepth,
+        "sampling_graph": "collapsed",
+        "engine": engine.name,
+        "target_accept": target_accept,
+    }
+    return Run(az.InferenceData(**groups), run.seconds + watch.seconds, run.compile_seconds, attrs)

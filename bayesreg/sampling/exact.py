@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -11,12 +13,22 @@ from scipy import linalg
 from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._capabilities import GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, unmet
 from bayesreg._results import Result
+from bayesreg.likelihoods import Likelihood
 from bayesreg.model import RegressionModel, check_model
+from bayesreg.priors import Prior
 from bayesreg.sampling.backend import Backend
 from bayesreg.sampling.idata import Run, Stopwatch
 from bayesreg.sampling.settings import SamplerSettings
 
-__all__ = ["ConjugatePosterior", "ExactBackend", "conjugate_posterior", "exact_problem"]
+__all__ = [
+    "ConjugatePosterior",
+    "ExactBackend",
+    "conjugate_from_gram",
+    "conjugate_posterior",
+    "conjugate_problem",
+    "exact_draws",
+    "exact_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,11 @@ class ConjugatePosterior(Result):
 
 def exact_problem(model: RegressionModel) -> str | None:
     """Why ``model`` has no exact sampler, as the full error message (None when it has one)."""
-    prior, lik = model.prior, model.likelihood
+    return conjugate_problem(model.prior, model.likelihood)
+
+
+def conjugate_problem(prior: Prior, lik: Likelihood) -> str | None:
+    """Why (prior, likelihood) is not conjugate, as the full error message (None when it is)."""
     need = unmet((GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD), prior, lik)
     if need is GAUSSIAN_PENALTY:
         why = f"the prior is {prior!r}, not Gaussian (it needs {need.description})"
@@ -149,11 +165,11 @@ def _design(model: RegressionModel) -> tuple[np.ndarray, np.ndarray, tuple[str, 
     return Z, pen, names
 
 
-def _with_intercept(c: float | np.ndarray, model: RegressionModel) -> np.ndarray:
+def _with_intercept(c: float | np.ndarray, p: int, fit_intercept: bool) -> np.ndarray:
     """The prior precisions c_j of the p weights, then (with an intercept) a placeholder 1
-    that ``_design``'s zero mask removes."""
-    c = np.broadcast_to(np.asarray(c, dtype=np.float64), (model.p,))
-    return np.append(c, 1.0) if model.fit_intercept else c
+    that the zero entry of ``pen`` removes."""
+    c = np.broadcast_to(np.asarray(c, dtype=np.float64), (p,))
+    return np.append(c, 1.0) if fit_intercept else c
 
 
 def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
@@ -175,30 +191,73 @@ def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
     problem = exact_problem(model)
     if problem is not None:
         raise ValueError(problem)
-    y, n, p = model.y, model.n, model.p
+    y = model.y
     Z, pen, names = _design(model)
-    ZtZ, Zty = Z.T @ Z, Z.T @ y
-    sigma = model.likelihood.fixed_sigma
+    lik = model.likelihood
+    h = lik.resolved_sigma_prior_scale(y) if lik.fixed_sigma is None else np.nan
+    return conjugate_from_gram(
+        Z.T @ Z, Z.T @ y, float(y @ y), model.n, pen, names, model.prior, lik, sigma_prior_scale=h
+    )
+
+
+def conjugate_from_gram(
+    ZtZ: np.ndarray,
+    Zty: np.ndarray,
+    yty: float,
+    n: int,
+    pen: np.ndarray,
+    names: tuple[str, ...],
+    prior: Prior,
+    lik: Likelihood,
+    *,
+    sigma_prior_scale: float = np.nan,
+) -> ConjugatePosterior:
+    """The conjugate posterior from the Gram matrix of a design: all it reads of the data.
+
+    Parameters
+    ----------
+    ZtZ : ndarray of shape (k, k)
+        ``Z'Z`` with ``Z = [X, 1]`` (an intercept is the last column) or X.
+    Zty : ndarray of shape (k,)
+    yty : float
+        ``y'y``.
+    n : int
+        Number of observations.
+    pen : ndarray of shape (k,)
+        1 for penalized coefficients, 0 for the intercept (last, when ``pen[-1] == 0``).
+    names : tuple of str
+    prior, lik : Prior, Likelihood
+        A conjugate pair (:func:`conjugate_problem` returns None).
+    sigma_prior_scale : float
+        h, the half-normal scale of sigma's prior (sigma estimated only).
+
+    Returns
+    -------
+    ConjugatePosterior
+    """
+    fit_intercept = bool(pen.size and pen[-1] == 0.0)
+    p = pen.size - (1 if fit_intercept else 0)
+    sigma = lik.fixed_sigma
     if sigma is not None:
-        _, c = model.prior.elastic_coefs(sigma)  # c = 1 / tau^2 (one per coefficient or a float)
-        A = ZtZ / sigma**2 + np.diag(pen * _with_intercept(c, model))
+        _, c = prior.elastic_coefs(sigma)  # c = 1 / tau^2 (one per coefficient or a float)
+        A = ZtZ / sigma**2 + np.diag(pen * _with_intercept(c, p, fit_intercept))
         L = linalg.cholesky(A, lower=True)
         mean = linalg.cho_solve((L, True), Zty / sigma**2)
-        return ConjugatePosterior(names, mean, L, float(sigma), p, model.fit_intercept)
-    _, c = model.prior.elastic_coefs(1.0)  # tau = scale * sigma: c = 1 / scale^2 at sigma = 1
-    A0 = ZtZ + np.diag(pen * _with_intercept(c, model))
+        return ConjugatePosterior(names, mean, L, float(sigma), p, fit_intercept)
+    _, c = prior.elastic_coefs(1.0)  # tau = scale * sigma: c = 1 / scale^2 at sigma = 1
+    A0 = ZtZ + np.diag(pen * _with_intercept(c, p, fit_intercept))
     L0 = linalg.cholesky(A0, lower=True)
     mean = linalg.cho_solve((L0, True), Zty)
-    Q = float(y @ y - mean @ A0 @ mean)
-    n_eff = n - (1 if model.fit_intercept else 0)
+    Q = float(yty - mean @ A0 @ mean)
+    n_eff = n - (1 if fit_intercept else 0)
     if n_eff < 2:
         raise ValueError(
             f"The exact sampler needs at least 2 observations beyond the intercept; n={n}."
         )
-    h = model.likelihood.resolved_sigma_prior_scale(y)
     return ConjugatePosterior(
-        names, mean, L0, None, p, model.fit_intercept,
-        ig_shape=(n_eff - 1) / 2.0, ig_rate=max(Q, 0.0) / 2.0, sigma_prior_scale=h,
+        names, mean, L0, None, p, fit_intercept,
+        ig_shape=(n_eff - 1) / 2.0, ig_rate=max(Q, 0.0) / 2.0,
+        sigma_prior_scale=float(sigma_prior_scale),
     )  # fmt: skip
 
 
@@ -213,19 +272,41 @@ class ExactBackend(Backend):
     def run(self, model: RegressionModel, settings: SamplerSettings) -> Run:
         post = conjugate_posterior(model)
         rng = np.random.default_rng(settings.random_seed)
-        chains, draws = settings.chains, settings.draws
         with Stopwatch() as watch:
-            d = post.sample(draws * chains, rng)
-            theta = d["theta"].reshape(chains, draws, -1)
-            coords = {
-                "chain": np.arange(chains),
-                "draw": np.arange(draws),
-                "feature": list(model.feature_names),
-            }
-            data = {"w": (("chain", "draw", "feature"), theta[..., : model.p])}
-            if model.fit_intercept:
-                data["intercept"] = (("chain", "draw"), theta[..., model.p])
-            if model.likelihood.fixed_sigma is None:
-                data["sigma"] = (("chain", "draw"), d["sigma"].reshape(chains, draws))
-            idata = az.InferenceData(posterior=xr.Dataset(data, coords=coords))
+            idata = exact_draws(
+                post,
+                rng,
+                chains=settings.chains,
+                draws=settings.draws,
+                feature_names=model.feature_names,
+                sigma_estimated=model.likelihood.fixed_sigma is None,
+            )
         return Run(idata, watch.seconds)
+
+
+def exact_draws(
+    post: Any,
+    rng: np.random.Generator,
+    *,
+    chains: int,
+    draws: int,
+    feature_names: Sequence[str],
+    sigma_estimated: bool,
+) -> az.InferenceData:
+    """``chains * draws`` independent draws of ``post`` as an InferenceData ``posterior`` group:
+    ``w`` (chain, draw, feature), ``intercept`` (when fitted), ``sigma`` (when estimated).
+
+    ``post`` is a :class:`ConjugatePosterior`, or any object whose ``sample(size, rng)``
+    returns ``{"theta": (size, p [+ 1 intercept]), "sigma": (size,)}`` in the same layout
+    (:class:`bayesreg.moments.MomentsPosterior`).
+    """
+    p = len(feature_names)
+    d = post.sample(draws * chains, rng)
+    theta = d["theta"].reshape(chains, draws, -1)
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws), "feature": list(feature_names)}
+    data = {"w": (("chain", "draw", "feature"), theta[..., :p])}
+    if theta.shape[-1] > p:
+        data["intercept"] = (("chain", "draw"), theta[..., p])
+    if sigma_estimated:
+        data["sigma"] = (("chain", "draw"), d["sigma"].reshape(chains, draws))
+    return az.InferenceData(posterior=xr.Dataset(data, coords=coords))

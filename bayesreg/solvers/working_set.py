@@ -430,6 +430,35 @@ class GramCache:
         self._cols = np.empty((p, min(p, 32)), order="F")
         self._m = 0
 
+    @classmethod
+    def from_gram(cls, gram: np.ndarray, Zty: np.ndarray) -> GramCache:
+        """A cache holding a precomputed ``Z'Z`` (p, p) and ``Z'y`` (p,), with no Z.
+
+        For data known only through its moments (:mod:`bayesreg.moments`): every column is
+        already stored, so :meth:`block` and :meth:`gram_times` cost O(|W|^2) and O(p |S|)
+        whatever n was. The arrays are copied.
+        """
+        G = np.array(gram, dtype=np.float64, order="F", copy=True)
+        p = G.shape[0]
+        if G.shape != (p, p) or np.shape(Zty) != (p,):
+            raise ValueError(
+                f"GramCache.from_gram needs gram of shape (p, p) and Zty of shape (p,); got "
+                f"{G.shape} and {np.shape(Zty)}."
+            )
+        self = cls.__new__(cls)
+        self.Z = None
+        self.store_columns = True
+        self.Zty = np.array(Zty, dtype=np.float64, copy=True)
+        self._pos = np.arange(p, dtype=np.intp)
+        self._cols = G
+        self._m = p
+        return self
+
+    @property
+    def p(self) -> int:
+        """Number of features."""
+        return int(self.Zty.shape[0])
+
     def _ensure(self, idx: np.ndarray) -> None:
         new = idx[self._pos[idx] < 0]
         if new.size == 0:
@@ -489,8 +518,8 @@ def _sign_polish(
 
 
 def working_set_lasso(
-    Z: np.ndarray,
-    y: np.ndarray,
+    Z: np.ndarray | None,
+    y: np.ndarray | None,
     lam: np.ndarray,
     mu: np.ndarray,
     u0: np.ndarray,
@@ -504,8 +533,11 @@ def working_set_lasso(
 
     Parameters
     ----------
-    Z : ndarray of shape (n, p)
-    y : ndarray of shape (n,)
+    Z : ndarray of shape (n, p), or None
+        None when ``gram`` is given (then only ``gram`` is read: see
+        :meth:`GramCache.from_gram`).
+    y : ndarray of shape (n,), or None
+        None when ``gram`` is given.
     lam, mu : ndarray of shape (p,), >= 0
         L1 and L2 weights per coordinate.
     u0 : ndarray of shape (p,)
@@ -527,8 +559,8 @@ def working_set_lasso(
     -------
     WorkingSetResult
     """
-    p = Z.shape[1]
     gram = GramCache(Z, y) if gram is None else gram
+    p = gram.p
     u = np.array(u0, dtype=np.float64, copy=True)
     total, worst = 0, np.inf
     if np.any(u):

@@ -1,0 +1,421 @@
+"""Rows beyond memory (bayesreg.moments): moments in one pass over chunks, and fits from them.
+
+References are independent of the module: the two-pass centred products of the full arrays in
+memory, ``bayesreg.map_estimate`` / ``conjugate_posterior`` on the full data, and the closed
+form of the conjugate posterior written out here with numpy.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import bayesreg as br
+from bayesreg.moments import (
+    Moments,
+    compute_moments,
+    moments_horseshoe,
+    moments_map,
+    moments_posterior,
+)
+
+da = pytest.importorskip("dask.array")
+
+
+def _data(n=1500, p=6, *, x_mean=0.0, y_offset=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    X = x_mean + rng.normal(size=(n, p)) * rng.uniform(0.5, 3.0, p)
+    w = np.zeros(p)
+    w[:3] = [1.5, -2.0, 0.7]
+    y = y_offset + X @ w + rng.normal(scale=1.3, size=n)
+    return X, y
+
+
+def _reference(X, y):
+    """Two-pass centred moments of arrays in memory (the textbook stable formula)."""
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    return Xc.T @ Xc, Xc.T @ yc, float(yc @ yc)
+
+
+def _close(a, b, rtol):
+    """Normwise relative error ||a - b|| / ||b|| <= rtol (entries of xy may be near 0)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert np.linalg.norm(a - b) <= rtol * np.linalg.norm(b), np.linalg.norm(a - b)
+
+
+def _uneven_chunks(X, y, sizes=(1, 377, 2, 500, 91)):
+    i, k = 0, 0
+    while i < X.shape[0]:
+        m = sizes[k % len(sizes)]
+        yield X[i : i + m], y[i : i + m]
+        i, k = i + m, k + 1
+
+
+def _assert_moments(m, X, y, rtol=1e-12):
+    xx, xy, yy = _reference(X, y)
+    assert m.n == X.shape[0] and m.p == X.shape[1]
+    _close(m.x_mean, X.mean(axis=0), rtol)
+    assert m.y_mean == pytest.approx(float(y.mean()), rel=rtol, abs=rtol)
+    _close(m.xx, xx, rtol)
+    _close(m.xy, xy, rtol)
+    assert m.yy == pytest.approx(yy, rel=rtol)
+
+
+@pytest.mark.parametrize("x_mean", [0.0, 1e6])
+def test_numpy_chunks_equal_in_memory(x_mean):
+    # 1e-12 relative: the moments are sums of O(n) products, each rounded to eps = 2.2e-16
+    X, y = _data(x_mean=x_mean, y_offset=3 * x_mean)
+    X0, y0 = X.copy(), y.copy()
+    _assert_moments(Moments.from_chunks(_uneven_chunks(X, y)), X, y)
+    _assert_moments(Moments.from_arrays(X, y), X, y)
+    np.testing.assert_array_equal(X, X0)  # the caller's arrays are not modified
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_naive_formula_fails_where_the_shifted_merge_does_not():
+    # mean 1e6, sd 1: X'X - n xbar xbar' cancels 12 of 16 digits; the test above would fail it
+    X, y = _data(x_mean=1e6)
+    n, xbar = X.shape[0], X.mean(axis=0)
+    naive = X.T @ X - n * np.outer(xbar, xbar)
+    xx, _, _ = _reference(X, y)
+    assert np.linalg.norm(naive - xx) > 1e-6 * np.linalg.norm(xx)
+    _close(Moments.from_chunks(_uneven_chunks(X, y)).xx, xx, 1e-12)
+
+
+@pytest.mark.parametrize("x_mean", [0.0, 1e6])
+def test_dask_uneven_chunks_equal_in_memory(x_mean):
+    X, y = _data(n=2003, x_mean=x_mean, y_offset=-x_mean)
+    Xd = da.from_array(X, chunks=((1000, 3, 700, 300), (2, 4)))  # column blocks too
+    yd = da.from_array(y, chunks=411)  # not aligned with X's row blocks
+    m = compute_moments(Xd, yd, feature_names=[f"f{j}" for j in range(6)])
+    _assert_moments(m, X, y)
+    assert m.feature_names == tuple(f"f{j}" for j in range(6))
+
+
+def test_dask_computes_each_block_once():
+    # X and y sliced from one generated array: each generated block is computed once, not
+    # once for X and once for y (what optimizing their graphs apart would do)
+    calls = []
+
+    def gen(block_id=None):
+        calls.append(block_id[0])
+        return np.random.default_rng(block_id[0]).standard_normal((100, 4))
+
+    V = da.map_blocks(gen, chunks=((100,) * 5, (4,)), dtype=float)
+    m = Moments.from_dask(V[:, :3], V[:, 3])
+    assert sorted(calls) == [0, 1, 2, 3, 4]
+    full = np.vstack([gen((k,)) for k in range(5)])
+    _assert_moments(m, full[:, :3], full[:, 3])
+
+
+def test_merge_is_the_union():
+    X, y = _data(x_mean=1e3)
+    a = Moments.from_arrays(X[:400], y[:400])
+    b = Moments.from_chunks(_uneven_chunks(X[400:], y[400:]))
+    _assert_moments(a.merge(b), X, y)
+    assert set(a.to_dict()) >= {"n", "x_mean", "xx", "xy", "yy", "feature_names", "p"}
+
+
+def test_dataframe_column_names_are_the_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _data(n=40, p=3)
+    m = compute_moments(pd.DataFrame(X, columns=["a", "b", "c"]), pd.Series(y))
+    assert m.feature_names == ("a", "b", "c")
+    _assert_moments(m, X, y)
+
+
+def test_empty_chunks_add_nothing():
+    X, y = _data(n=60, x_mean=50.0)
+    chunks = [(X[:0], y[:0]), (X[:25], y[:25]), (X[25:25], y[25:25]), (X[25:], y[25:])]
+    _assert_moments(Moments.from_chunks(chunks), X, y)
+    Xd = da.from_array(X, chunks=((0, 30, 0, 30), (3, 3)))
+    _assert_moments(Moments.from_dask(Xd, da.from_array(y, chunks=20)), X, y)
+
+
+def test_bad_chunks_are_named():
+    X, y = _data(n=50)
+    bad = X.copy()
+    bad[30, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X \(chunk 1\) contains NaN"):
+        Moments.from_chunks([(X[:20], y[:20]), (bad[20:], y[20:])])
+    with pytest.raises(ValueError, match=r"first chunk had 6"):
+        Moments.from_chunks([(X[:20], y[:20]), (X[20:, :5], y[20:])])
+    with pytest.raises(ValueError, match=r"y \(chunk 0\) must have shape \(20,\)"):
+        Moments.from_chunks([(X[:20], y[:21])])
+    with pytest.raises(ValueError, match="no chunks"):
+        Moments.from_chunks([])
+    with pytest.raises(ValueError, match="needs y"):
+        compute_moments(X)
+    with pytest.raises(ValueError, match="6 unique names"):
+        Moments.from_arrays(X, y, feature_names=["a"])
+
+
+def _strong_convexity(X, sigma, prior, fit_intercept):
+    """The smallest eigenvalue of the smooth part's Hessian in w (the intercept profiled), on
+    the columns that vary (a constant column's weight is 0 at both optima, checked apart)."""
+    Xt = X - X.mean(axis=0) if fit_intercept else X
+    Xt = Xt[:, np.ptp(X, axis=0) > 0]
+    _, c = prior.elastic_coefs(sigma)
+    return float(np.linalg.eigvalsh(Xt.T @ Xt / sigma**2)[0]) + c
+
+
+MAP_CASES = [
+    (br.Gaussian(0.3), True, 0.0),
+    (br.Laplace(0.02), True, 0.0),
+    (br.ElasticNet(0.05, 0.5), True, 0.0),
+    (br.Laplace(0.02), True, 1e6),  # badly centred: mean 1e6, sd O(1)
+    (br.Gaussian(0.3), False, 0.0),
+    (br.Laplace(0.02), False, 0.0),
+    (br.Laplace(0.02), True, "constant"),  # a constant column: no information, weight 0
+    (br.ElasticNet(0.05, 0.5), True, "p>n"),  # more features than rows
+]
+
+
+@pytest.mark.parametrize(("prior", "fit_intercept", "x_mean"), MAP_CASES)
+def test_map_from_moments_equals_map_estimate(prior, fit_intercept, x_mean):
+    if x_mean == "constant":
+        X, y = _data(seed=3)
+        X[:, 4] = 7.0
+    elif x_mean == "p>n":
+        X, y = _data(n=40, p=60, seed=3)
+    else:
+        X, y = _data(x_mean=x_mean, y_offset=2.0 + 5 * x_mean, seed=3)
+    lik = br.GaussianLikelihood(sigma=1.3)
+    ref = br.map_estimate(br.RegressionModel(X, y, prior=prior, likelihood=lik,
+                                             fit_intercept=fit_intercept))  # fmt: skip
+    m = Moments.from_chunks(_uneven_chunks(X, y))
+    est = moments_map(m, prior, lik, fit_intercept=fit_intercept)
+    assert est.converged and ref.converged
+    assert est.evaluator == "moments" and est.sigma is None
+    # both are KKT points to their reported residuals of a mu-strongly convex objective, so
+    # ||w - w*||_2 <= sqrt(p) * optimality / mu for each; plus rounding of the data products
+    mu = _strong_convexity(X, 1.3, prior, fit_intercept)
+    bound = np.sqrt(X.shape[1]) * (est.optimality + ref.optimality) / mu
+    assert np.linalg.norm(est.coef - ref.coef) <= bound + 1e-12 * np.linalg.norm(ref.coef)
+    np.testing.assert_array_equal(est.coef == 0.0, ref.coef == 0.0)  # the same zeros
+    assert np.all(est.coef[np.ptp(X, axis=0) == 0] == 0.0)
+    assert np.isfinite(bound)
+    scale = max(1.0, abs(ref.intercept))
+    assert abs(est.intercept - ref.intercept) <= 1e-11 * scale + np.abs(X.mean(0)) @ np.abs(
+        est.coef - ref.coef
+    )
+    assert est.objective == pytest.approx(ref.objective, rel=1e-11)
+
+
+def test_map_from_moments_refuses_what_it_cannot_fit():
+    m = Moments.from_arrays(*_data(n=100))
+    with pytest.raises(ValueError, match="known noise scale"):
+        moments_map(m, br.Laplace(1.0), br.GaussianLikelihood())
+    with pytest.raises(ValueError, match="quadratic"):
+        moments_map(m, br.Laplace(1.0), br.BernoulliLikelihood())
+    with pytest.raises(br.MapUndefinedError):
+        moments_map(m, br.Horseshoe(1.0), br.GaussianLikelihood(sigma=1.0))
+    with pytest.raises(TypeError, match="'moments' parameter of moments_map"):
+        moments_map(np.eye(3), br.Laplace(1.0), br.GaussianLikelihood(sigma=1.0))
+    with pytest.raises(ValueError, match="'exact' backend needs a conjugate model"):
+        moments_posterior(m, br.Laplace(1.0), br.GaussianLikelihood(sigma=1.0))
+
+
+def _closed_form(X, y, sigma, tau):
+    """theta = (w, b) | y ~ N(A^-1 Z'y / sigma^2, A^-1), A = Z'Z / sigma^2 + D / tau^2 with
+    Z = [Xc, 1] for the centred data, mapped back to b = b_c + ybar - xbar'w (exact algebra;
+    centring first keeps every digit when the columns are far from 0)."""
+    xbar, ybar = X.mean(axis=0), y.mean()
+    n, p = X.shape
+    Z = np.column_stack([X - xbar, np.ones(n)])
+    D = np.diag(np.append(np.ones(p), 0.0))
+    cov_c = np.linalg.inv(Z.T @ Z / sigma**2 + D / tau**2)
+    mean_c = cov_c @ Z.T @ (y - ybar) / sigma**2
+    T = np.eye(p + 1)
+    T[p, :p] = -xbar
+    return T @ mean_c + np.append(np.zeros(p), ybar), T @ cov_c @ T.T
+
+
+@pytest.mark.parametrize("x_mean", [0.0, 1e6])
+def test_exact_posterior_from_moments_equals_closed_form(x_mean):
+    X, y = _data(x_mean=x_mean, y_offset=1.0 - x_mean, seed=4)
+    sigma, tau = 1.3, 0.4
+    prior, lik = br.Gaussian(tau), br.GaussianLikelihood(sigma=sigma)
+    post = moments_posterior(Moments.from_chunks(_uneven_chunks(X, y)), prior, lik)
+    mean, cov = _closed_form(X, y, sigma, tau)
+    # 1e-9: the inverse of a matrix of condition ~ (n / sigma^2) / (1 / tau^2) ~ 1e3 loses
+    # ~3 digits of the 1e-12 of the moments; the intercept carries xbar'w (x 1e6)
+    _close(post.mean, mean, 1e-9)
+    _close(post.cov(), cov, 1e-9)
+    assert post.names[-1] == "intercept" and post.sigma == sigma
+    if x_mean == 0.0:  # the model's own (uncentred) closed form agrees on well-centred data
+        ref = br.conjugate_posterior(br.RegressionModel(X, y, prior=prior, likelihood=lik))
+        _close(post.mean, ref.mean, 1e-9)
+        _close(post.cov(), ref.cov(), 1e-9)
+    idata = post.sample_idata(draws=50, chains=2, random_seed=3)
+    assert idata.posterior["w"].shape == (2, 50, 6) and "sigma" not in idata.posterior
+    assert list(idata.posterior["feature"].values) == [f"x{j}" for j in range(6)]
+    # independent draws: means within 4 MCSE (sd / sqrt(N)), variances within 5 SE
+    # (var * sqrt(2 / N)) of the closed form
+    N = 20_000
+    draws = post.sample(N, np.random.default_rng(0))["theta"]
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(draws.mean(axis=0) - mean) <= 4 * sd / np.sqrt(N))
+    assert np.all(np.abs(draws.var(axis=0) / sd**2 - 1) <= 5 * np.sqrt(2 / N))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_exact_posterior_with_estimated_sigma_equals_full_data(fit_intercept):
+    X, y = _data(seed=5, x_mean=2.0, y_offset=4.0)
+    prior, lik = br.Gaussian(0.5, scale_by_sigma=True), br.GaussianLikelihood()
+    model = br.RegressionModel(X, y, prior=prior, likelihood=lik, fit_intercept=fit_intercept)
+    ref = br.conjugate_posterior(model)
+    post = moments_posterior(Moments.from_arrays(X, y), prior, lik, fit_intercept=fit_intercept)
+    # 1e-9: the same posterior through the centred (moments) and uncentred (model) Gram
+    # matrices, which differ by the rounding of the data products times the condition number
+    _close(post.mean, ref.mean, 1e-9)
+    _close(post.cov(0.7), ref.cov(0.7), 1e-9)
+    c = post.centred
+    assert c.ig_shape == ref.ig_shape
+    assert c.ig_rate == pytest.approx(ref.ig_rate, rel=1e-9)
+    assert c.sigma_prior_scale == pytest.approx(ref.sigma_prior_scale, rel=1e-12)
+    idata = post.sample_idata(draws=10, chains=1, random_seed=0)
+    assert idata.posterior["sigma"].shape == (1, 10)
+    assert ("intercept" in idata.posterior) == fit_intercept
+    d = post.sample(4000, np.random.default_rng(1))
+    assert d["sigma"].shape == (4000,) and d["theta"].shape == (4000, post.mean.size)
+    # E[theta] = mean for every sigma: within 4 MCSE of it (sd from the draws)
+    sd = d["theta"].std(axis=0)
+    assert np.all(np.abs(d["theta"].mean(axis=0) - post.mean) <= 4 * sd / np.sqrt(4000))
+
+
+def test_moments_do_not_import_dask():
+    # the numpy path in a fresh interpreter: neither dask nor ArviZ / PyMC gets loaded
+    code = (
+        "import sys, numpy as np, bayesreg as br\n"
+        "from bayesreg.moments import Moments, moments_map\n"
+        "X = np.random.default_rng(0).normal(size=(100, 3)); y = X[:, 0]\n"
+        "m = Moments.from_chunks([(X[:50], y[:50]), (X[50:], y[50:])])\n"
+        "moments_map(m, br.Laplace(1.0), br.GaussianLikelihood(sigma=1.0))\n"
+        "heavy = ('dask', 'distributed', 'arviz', 'pymc', 'pytensor')\n"
+        "assert not [k for k in sys.modules if k.split('.')[0] in heavy], 'heavy import'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_only_the_moments_module_imports_dask():
+    # static: no module of the package imports dask / distributed, except inside functions
+    # of bayesreg/moments.py (the scale extra is optional)
+    root = pathlib.Path(br.__file__).parent
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in ("dask", "distributed") for n in names):
+                assert path.name == "moments.py" and id(node) not in top, path
+
+
+# -- slow tier: the collapsed horseshoe (PyTensor compiles) and 10^7 rows -------------------
+
+
+def _horseshoe_data():
+    X, y = _data(n=200, x_mean=3.0, y_offset=1.0, seed=7)
+    return X, y, br.Horseshoe(0.5), br.GaussianLikelihood()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_collapsed_horseshoe_from_moments_is_the_full_data_one(fit_intercept):
+    from bayesreg.sampling.collapsed import CollapsedHorseshoe, CollapsedStatistics
+
+    X, y, prior, lik = _horseshoe_data()
+    full = CollapsedHorseshoe(br.RegressionModel(X, y, prior, lik, fit_intercept=fit_intercept))
+    m = Moments.from_chunks(_uneven_chunks(X, y))
+    G, q, r = m.quadratic(fit_intercept)
+    means = (m.x_mean, m.y_mean) if fit_intercept else (np.zeros(m.p), 0.0)
+    stats = CollapsedStatistics(m.n, fit_intercept, *means, G, q, r, float(np.sqrt(m.yy / m.n)))
+    ours = CollapsedHorseshoe.from_statistics(prior, lik, stats, m.feature_names)
+    f, g = full.logp_dlogp_function(), ours.logp_dlogp_function()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        theta = full.initial_theta + rng.normal(size=full.ndim)
+        (v1, g1), (v2, g2) = f(theta), g(theta)
+        # the same log density: the statistics agree to ~1e-14 relative, the log density is a
+        # sum of O(n) terms of size O(1)
+        assert v2 == pytest.approx(v1, rel=1e-11, abs=1e-9)
+        np.testing.assert_allclose(g2, g1, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_moments_horseshoe_samples_the_full_data_posterior():
+    from bayesreg import _arviz as az
+
+    X, y, prior, lik = _horseshoe_data()
+    kw = {"draws": 500, "tune": 500, "chains": 2, "random_seed": 1}
+    ours = moments_horseshoe(Moments.from_arrays(X, y), prior, lik, **kw)
+    ref = br.sample_posterior(br.RegressionModel(X, y, prior, lik), backend="pymc", **kw)
+    assert ours.attrs["sampling_graph"] == "collapsed"
+    assert set(ours.posterior.data_vars) >= {"w", "intercept", "sigma", "w_tau"}
+    a = az.summary(ours, var_names=["w", "intercept", "sigma"])
+    b = az.summary(ref, var_names=["w", "intercept", "sigma"])
+    # two chains of the same posterior: means within 5 combined MCSE
+    mcse = np.hypot(a["mcse_mean"].to_numpy(), b["mcse_mean"].to_numpy())
+    assert np.all(np.abs(a["mean"].to_numpy() - b["mean"].to_numpy()) <= 5 * mcse)
+
+
+# -- 10^7 x 50, generated block by block, on a 2-worker LocalCluster --------------
+
+N_ROWS, N_FEATURES, BLOCK_ROWS = 10_000_000, 50, 250_000
+TRUE_W = np.linspace(-1.0, 1.0, N_FEATURES) * (np.arange(N_FEATURES) % 3 == 0)
+SIGMA = 2.0
+
+
+def _generated_block(block_id=None):
+    """Rows [k B, (k + 1) B) of V = [X, y]: X ~ 100 + N(0, 1), y = 5 + X w + N(0, sigma^2),
+    from a generator seeded by the block index (so no block depends on another)."""
+    rng = np.random.default_rng([2026, block_id[0]])
+    X = 100.0 + rng.standard_normal((BLOCK_ROWS, N_FEATURES))
+    y = 5.0 + X @ TRUE_W + SIGMA * rng.standard_normal(BLOCK_ROWS)
+    return np.column_stack([X, y])
+
+
+@pytest.mark.slow
+def test_ten_million_rows_on_a_local_cluster():
+    distributed = pytest.importorskip("distributed")
+    from threadpoolctl import threadpool_limits
+
+    n_blocks = N_ROWS // BLOCK_ROWS
+    V = da.map_blocks(
+        _generated_block, chunks=((BLOCK_ROWS,) * n_blocks, (N_FEATURES + 1,)), dtype=float
+    )  # never in memory at once: each 100 MB block lives in one task
+    start = time.perf_counter()
+    with (
+        threadpool_limits(1, user_api="blas"),  # one BLAS thread per worker thread
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        m = compute_moments(V[:, :N_FEATURES], V[:, N_FEATURES])
+    seconds = time.perf_counter() - start
+    print(f"moments of {N_ROWS} x {N_FEATURES} on 2 workers: {seconds:.1f} s")
+    assert m.n == N_ROWS and m.p == N_FEATURES
+    # the column means of 10^7 N(100, 1) draws: within 5 sd (1 / sqrt(n)) of 100
+    assert np.all(np.abs(m.x_mean - 100.0) <= 5.0 / np.sqrt(N_ROWS))
+    lik = br.GaussianLikelihood(sigma=SIGMA)
+    post = moments_posterior(m, br.Gaussian(10.0), lik)
+    sd = np.sqrt(np.diag(post.cov()))
+    # the posterior (tau = 10: nearly flat) contains the true weights: |z| <= 5 for all 50
+    assert np.all(np.abs(post.mean[:N_FEATURES] - TRUE_W) <= 5 * sd[:N_FEATURES])
+    est = moments_map(m, br.Laplace(0.01), lik)
+    assert est.converged and est.seconds < 5.0
+    # the Laplace MAP is the least-squares fit shifted by about a sigma^2 / (n var(x_j)) =
+    # 100 * 4 / 10^7 = 4e-5 per coefficient (nearly uncorrelated columns of sd 1): within
+    # 5 posterior sd of the truth plus that shift
+    assert np.all(np.abs(est.coef - TRUE_W) <= 5 * sd[:N_FEATURES] + 1e-4)
