@@ -23,8 +23,8 @@ def _bad(capsys, argv, pattern):
 
 
 def _args(**kw):
-    base = {"data": None, "target": None, "features": None, "standardize": True,
-            "drop_missing": False}  # fmt: skip
+    base = {"data": None, "target": None, "features": None, "formula": None,
+            "standardize": True, "drop_missing": False}  # fmt: skip
     return argparse.Namespace(**{**base, **kw})
 
 
