@@ -93,7 +93,11 @@ class _BayesianRegressionBase(BaseEstimator):
         if isinstance(prior, Prior):
             return prior if self.prior_scale is None else prior.with_scale(self.prior_scale)
         scale = 1.0 if self.prior_scale is None else float(self.prior_scale)
-        return prior_by_name(prior, scale, likelihood, l1_ratio=self.l1_ratio, owner=owner)
+        design = getattr(self, "design_", None)  # with formula=: the terms are the groups
+        groups = None if design is None else tuple(design.group_ids)
+        return prior_by_name(
+            prior, scale, likelihood, l1_ratio=self.l1_ratio, owner=owner, groups=groups
+        )
 
     def _check_common(self) -> None:
         owner = type(self).__name__

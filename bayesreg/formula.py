@@ -441,7 +441,9 @@ def fit(
         Holds every column the formula names; never modified.
     prior : str or Prior, default "gaussian"
         A registered prior name (``"gaussian"``, ``"laplace"``, ``"horseshoe"``, ...: the
-        estimators' defaults, :func:`bayesreg._named.prior_by_name`) or a Prior object.
+        estimators' defaults, :func:`bayesreg._named.prior_by_name`) or a Prior object. A
+        grouped prior by name (``"group_lasso"``, ``"grouped_horseshoe"``) gets the formula's
+        terms as its groups: the dummies of ``C(region)`` are shrunk (or zeroed) together.
     prior_scale : float or None, default None
         The prior's scale (1.0 for a name, the object's own scale for a Prior when None).
     likelihood : str or Likelihood, default "gaussian"
@@ -469,7 +471,10 @@ def fit(
         prior_obj = prior if prior_scale is None else prior.with_scale(prior_scale)
     else:
         scale = 1.0 if prior_scale is None else float(prior_scale)
-        prior_obj = prior_by_name(prior, scale, lik, owner="bayesreg.fit")
+        # a grouped prior by name shrinks each term's columns together (C(region)'s dummies)
+        prior_obj = prior_by_name(
+            prior, scale, lik, owner="bayesreg.fit", groups=tuple(design.group_ids)
+        )
     seed = check_random_seed(random_seed, "random_seed", "bayesreg.fit")
     model = RegressionModel(
         X, y, prior_obj, lik, fit_intercept=design.fit_intercept, feature_names=design.columns

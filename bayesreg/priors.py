@@ -44,6 +44,7 @@ __all__ = [
     "RegularizedHorseshoe",
     "elastic_log_normalizer",
     "horseshoe_conditional_logpdf",
+    "prior_class",
     "prior_from_name",
     "prior_names",
     "soft_threshold",
@@ -122,6 +123,9 @@ class Prior(ABC):
     #: True when ``scale`` may be a vector, one scale per coefficient (priors whose
     #: coefficients are independent given their scales); False: one global scale only
     per_coefficient_scale: ClassVar[bool] = False
+    #: True when the prior is built with ``groups`` (one label per coefficient): a prior
+    #: chosen by name then takes its groups from a formula's terms (``bayesreg.fit``)
+    needs_groups: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -717,8 +721,8 @@ def prior_names() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def prior_from_name(name: str, scale: float = 1.0, **kwargs) -> Prior:
-    """The prior class registered under ``name`` (its ``name`` attribute), built with ``scale``.
+def prior_class(name: str) -> type[Prior]:
+    """The prior class registered under ``name`` (its ``name`` attribute).
 
     Raises a ValueError naming the valid names when ``name`` is unknown.
     """
@@ -728,7 +732,12 @@ def prior_from_name(name: str, scale: float = 1.0, **kwargs) -> Prior:
             f"The 'prior' parameter must be a str among {list(prior_names())} or a bayesreg "
             f"Prior. Got {name!r} instead."
         )
-    return cls(scale, **kwargs)
+    return cls
+
+
+def prior_from_name(name: str, scale: float = 1.0, **kwargs) -> Prior:
+    """The prior class registered under ``name`` (:func:`prior_class`), built with ``scale``."""
+    return prior_class(name)(scale, **kwargs)
 
 
 # -- horseshoe+ and grouped priors (Bhadra et al. 2017; Kyung et al. 2010) ---------------------
@@ -789,6 +798,7 @@ class _Grouped:
     """Mixin of the grouped priors: the ``groups`` labels and the checks against w and the model."""
 
     groups: tuple[int, ...]
+    needs_groups = True
 
     @property
     def n_groups(self) -> int:

@@ -335,3 +335,39 @@ def test_without_formulae_the_error_says_what_to_install(monkeypatch, df, capsys
         ["verify", "--data", path, "--formula", "y ~ x1"],
         r"Formulas need the 'formulae' package",
     )
+
+
+def test_a_grouped_prior_by_name_takes_the_formula_terms_as_groups(df):
+    """prior="group_lasso" through a formula: C(region)'s two dummies are one group, so they
+    are zero together or not at all. Checked against the same MAP on the hand-made matrix
+    with the groups written out, and by the group-lasso optimality conditions themselves."""
+    from bayesreg import GroupLaplace
+
+    lik = GaussianLikelihood(sigma=1.0)  # known sigma: the penalized objective is fixed
+    groups, b = (0, 1, 2, 2), 0.03  # at b = 0.03 region's group is zero, x1 is not
+    fit = bayesreg.fit("y ~ x1 + x2 + C(region)", df, prior="group_lasso", prior_scale=b,
+                       likelihood=lik, tol=1e-12)  # fmt: skip
+    assert fit.model.prior.groups == groups
+    X, y = _hand_design(df).to_numpy(), df["y"].to_numpy()
+    ref = map_estimate(RegressionModel(X, y, GroupLaplace(b, list(groups)), lik), tol=1e-12)
+    coef = fit.map.coef
+    np.testing.assert_allclose(coef, ref.coef, atol=1e-10)  # both solved to the 1e-12 KKT tol
+    assert coef[2] == coef[3] == 0.0 and abs(coef[0]) > 0.5
+    # the optimality conditions of SSE/2 + sum_g sqrt(|g|) ||w_g|| / b at the returned point
+    # (written out here, independent of the solver): a zero group's gradient norm is at most
+    # its rate sqrt(|g|) / b; a non-zero group's gradient is -rate * w_g / ||w_g||
+    Xc, yc = X - X.mean(0), y - y.mean()
+    grad = Xc.T @ (Xc @ coef - yc)
+    for g in set(groups):
+        idx = [j for j, label in enumerate(groups) if label == g]
+        rate, wg = np.sqrt(len(idx)) / b, coef[idx]
+        if np.all(wg == 0.0):
+            assert np.linalg.norm(grad[idx]) <= rate
+        else:
+            np.testing.assert_allclose(grad[idx], -rate * wg / np.linalg.norm(wg), rtol=1e-8)
+    # the estimators' formula= does the same; without a formula the name needs its groups
+    est = BayesianLinearRegression(prior="group_lasso", prior_scale=b, tol=1e-12,
+                                   formula="y ~ x1 + x2 + C(region)")  # fmt: skip
+    assert est.fit(df).prior_.groups == groups
+    with pytest.raises(ValueError, match="prior='group_lasso' in BayesianLinearRegression shrinks"):
+        BayesianLinearRegression(prior="group_lasso").fit(X, y)
