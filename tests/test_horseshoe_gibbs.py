@@ -189,3 +189,73 @@ def test_logistic_matches_nuts():
     gibbs = hg.sample_horseshoe_gibbs(model, cores=2, **kw)
     nuts = sample_posterior(model, progressbar=False, **kw)
     _compare(gibbs, nuts, ["w", "intercept"], _sd_within_10_percent)
+
+
+# ---------------------------------------------------------------------------------------------
+# the sampler as a backend of sample_posterior (bayesreg.sampling.hs_gibbs)
+# ---------------------------------------------------------------------------------------------
+def _settings(**kw):
+    from bayesreg.sampling.settings import sampler_settings
+
+    return sampler_settings(20, 10, 2, 0, False, True, kw.pop("collapse", None), kw)
+
+
+@pytest.mark.parametrize(
+    ("lik", "n", "p", "expected"),
+    [
+        ("gaussian", 30, 401, "horseshoe_gibbs"),  # beyond the collapsed graph's p <= 400
+        ("gaussian", 30, 400, "collapsed"),  # the collapsed NUTS graph still covers it
+        ("bernoulli", 30, 31, "horseshoe_gibbs"),  # p > n: the non-centred NUTS is slow
+        ("bernoulli", 30, 30, "nuts"),
+    ],
+)
+def test_auto_chooses_the_gibbs_sweeps_by_n_and_p(lik, n, p, expected):
+    from bayesreg.sampling.hs_gibbs import HorseshoeGibbsBackend
+    from bayesreg.sampling.resolve import resolve_backend
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, p))
+    y = (X[:, 0] > 0).astype(float) if lik == "bernoulli" else X[:, 0] + rng.standard_normal(n)
+    likelihood = BernoulliLikelihood() if lik == "bernoulli" else GaussianLikelihood()
+    model = RegressionModel(X, y, Horseshoe(0.1), likelihood)
+    runner = resolve_backend("auto", model, _settings())
+    assert isinstance(runner, HorseshoeGibbsBackend) == (expected == "horseshoe_gibbs")
+    assert (type(runner).__name__ == "CollapsedBackend") == (expected == "collapsed")
+    if expected == "horseshoe_gibbs":
+        # asking for a graph or a NUTS setting keeps NUTS: the caller's choice wins
+        for kw in ({"collapse": False}, {"target_accept": 0.99}):
+            assert not isinstance(resolve_backend("auto", model, _settings(**kw)),
+                                  HorseshoeGibbsBackend)  # fmt: skip
+
+
+def test_gibbs_backend_dispatches_by_prior_and_keeps_the_layout():
+    from bayesreg.sampling.pg_gibbs import PolyaGammaGibbsBackend
+    from bayesreg.sampling.resolve import resolve_backend
+
+    d = make_sparse_regression(n_samples=30, n_features=40, n_nonzero=3, random_state=0)
+    model = RegressionModel(d.X, d.y, RegularizedHorseshoe(0.05))
+    kw = {"draws": 30, "tune": 20, "chains": 2, "random_seed": 5, "cores": 1}
+    idata = sample_posterior(model, backend="gibbs", progressbar=False, **kw)
+    direct = hg.sample_horseshoe_gibbs(model, **kw)
+    # the same sweeps as the module's own entry point, draw for draw
+    np.testing.assert_array_equal(idata.posterior["w"].values, direct.posterior["w"].values)
+    assert idata.posterior.attrs["backend"] == "gibbs"
+    assert idata.posterior.attrs["sampler"] == "horseshoe_gibbs"
+    # the common assembly: pointwise log-likelihood of every draw, observed and constant data
+    assert idata.log_likelihood["y_obs"].shape == (2, 30, 30)
+    eta = np.einsum("cdj,nj->cdn", idata.posterior["w"].values, d.X)
+    eta += idata.posterior["intercept"].values[..., None]
+    sigma = idata.posterior["sigma"].values[..., None]
+    np.testing.assert_allclose(  # against scipy's normal log density (round-off only)
+        idata.log_likelihood["y_obs"].values, stats.norm.logpdf(d.y, eta, sigma), rtol=1e-10
+    )
+    assert {"observed_data", "constant_data"} <= set(idata.groups())
+    # a logistic model with an elastic-form prior still gets the Polya-Gamma sweeps
+    c = make_sparse_classification(n_samples=40, n_features=3, n_nonzero=1, random_state=0)
+    logistic = RegressionModel(c.X, c.y, Laplace(1.0), BernoulliLikelihood())
+    assert isinstance(resolve_backend("gibbs", logistic, _settings()), PolyaGammaGibbsBackend)
+    # a model neither covers: one message naming both
+    with pytest.raises(ValueError, match="Polya-Gamma Gibbs, and a horseshoe"):
+        sample_posterior(RegressionModel(d.X, d.y, Laplace(1.0)), backend="gibbs", draws=5)
+    with pytest.raises(TypeError, match="local_update"):
+        sample_posterior(model, backend="gibbs", draws=5, target_accept=0.9)

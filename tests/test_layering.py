@@ -36,7 +36,7 @@ LAYERS = {
     "solvers": 5,
     "sampling": 5,
     "gibbs": 4,
-    "horseshoe_gibbs": 5,
+    "horseshoe_gibbs": 4,
     "paths": 6,
     "formula": 6,
     "moments": 6,

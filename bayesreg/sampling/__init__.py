@@ -54,6 +54,11 @@ Backends
     tuning (``tune`` burn-in sweeps are discarded), ``sample_stats.lp``. Needs the
     ``polyagamma`` package (the ``fast`` extra). ``"auto"`` does not choose it: on
     standardized breast cancer it gives 0.5-0.65x the ESS/s of the default NUTS.
+    For a ``Horseshoe`` or ``RegularizedHorseshoe`` prior (Gaussian or Bernoulli likelihood):
+    the exact blocked Gibbs sweeps of ``bayesreg.horseshoe_gibbs`` (``bayesreg.sampling.hs_gibbs``;
+    keywords ``cores`` and ``local_update``). ``"auto"`` chooses them where NUTS is slow: a
+    Gaussian likelihood with p > ``MAX_FEATURES`` (400), a Bernoulli one with p > n, unless
+    ``collapse`` or a NUTS keyword is given.
 
 Horseshoe priors with a Gaussian likelihood (``"auto"`` and ``"pymc"``): NUTS runs on the
 collapsed graph of ``bayesreg.sampling.collapsed`` (w and the intercept integrated out, then drawn exactly
@@ -64,7 +69,7 @@ The package
 -----------
 ``sample_posterior`` validates the settings once (``settings``), resolves the backend once
 (``resolve``), runs it and assembles the InferenceData (``idata``). Each backend is a small
-adapter (``exact``, ``pymc_nuts``, ``nutpie_nuts``, ``numpyro_nuts``, ``pg_gibbs``,
+adapter (``exact``, ``pymc_nuts``, ``nutpie_nuts``, ``numpyro_nuts``, ``pg_gibbs``, ``hs_gibbs``,
 ``collapsed``) on a log-density target (``target``); the defaults are constants in
 ``defaults``.
 
@@ -195,8 +200,8 @@ def sample_posterior(
     ------
     ValueError
         A setting out of range, an unknown backend, or a backend that cannot run this model
-        (``"exact"`` without a conjugate posterior, ``nutpie_backend="kernel"`` outside the
-        kernels), saying why.
+        (``"exact"`` without a conjugate posterior, ``"gibbs"`` outside its two samplers,
+        ``nutpie_backend="kernel"`` outside the kernels), saying why.
     TypeError
         A keyword the backend does not take.
     ImportError

@@ -32,7 +32,8 @@ def pg_gibbs_problem(model: RegressionModel) -> str | None:
         return None
     return (
         f"{reason}. It draws a logistic model with a Gaussian, Laplace or elastic-net prior by "
-        "Polya-Gamma Gibbs; use backend='auto' (NUTS) for this model."
+        "Polya-Gamma Gibbs, and a horseshoe or regularized horseshoe prior (Gaussian or "
+        "Bernoulli likelihood) by blocked Gibbs; use backend='auto' (NUTS) for this model."
     )
 
 

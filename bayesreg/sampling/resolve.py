@@ -8,6 +8,7 @@ from bayesreg.model import RegressionModel
 from bayesreg.sampling.backend import Backend, has_package
 from bayesreg.sampling.collapsed import MAX_FEATURES, CollapsedBackend, collapse_problem
 from bayesreg.sampling.exact import ExactBackend
+from bayesreg.sampling.hs_gibbs import HorseshoeGibbsBackend, auto_uses_horseshoe_gibbs
 from bayesreg.sampling.numpyro_nuts import NumpyroBackend
 from bayesreg.sampling.nutpie_nuts import (
     NutpieGraphBackend,
@@ -19,7 +20,7 @@ from bayesreg.sampling.pg_gibbs import PolyaGammaGibbsBackend
 from bayesreg.sampling.pymc_nuts import PymcBackend
 from bayesreg.sampling.settings import SamplerSettings
 
-__all__ = ["auto_uses_nutpie", "nutpie_backend", "resolve_backend"]
+__all__ = ["auto_uses_nutpie", "gibbs_backend", "nutpie_backend", "resolve_backend"]
 
 _has = has_package  # module attribute, so that tests can pretend nutpie is missing
 
@@ -37,6 +38,15 @@ def nutpie_backend(kind: str) -> Backend:
     if kind == "kernel":
         return NutpieKernelBackend()
     return NutpieGraphBackend(kind)
+
+
+def gibbs_backend(model: RegressionModel) -> Backend:
+    """The Gibbs adapter for ``backend="gibbs"``, by what the model offers: the blocked
+    horseshoe sweeps for a horseshoe-family prior (Gaussian or Bernoulli likelihood), else the
+    Polya-Gamma sweeps (a logistic model with an elastic-form prior; its ``problem`` says why
+    any other model is refused, naming both)."""
+    horseshoe = HorseshoeGibbsBackend()
+    return horseshoe if horseshoe.problem(model) is None else PolyaGammaGibbsBackend()
 
 
 def _collapsed_engine(name: str, settings: SamplerSettings) -> Backend | None:
@@ -83,8 +93,11 @@ def resolve_backend(name: str, model: RegressionModel, settings: SamplerSettings
     understands, with the static kernels where they cover the model (else the compiled graph
     through a callback); else PyMC. Horseshoe-type priors with a Gaussian likelihood run on
     the collapsed graph with the ``"auto"``, ``"pymc"`` and ``"nutpie"`` (``"pytensor"``)
-    backends unless ``collapse=False``.
+    backends unless ``collapse=False``; ``"auto"`` runs them by the blocked Gibbs sweeps where
+    NUTS is slow (p >> n: :func:`~bayesreg.sampling.hs_gibbs.auto_uses_horseshoe_gibbs`).
     """
+    if name == "auto" and auto_uses_horseshoe_gibbs(model, settings):
+        return HorseshoeGibbsBackend()
     collapsed = _collapsed(name, model, settings)
     if collapsed is not None:
         return collapsed
@@ -95,9 +108,6 @@ def resolve_backend(name: str, model: RegressionModel, settings: SamplerSettings
         return nutpie_backend(settings.nutpie_backend or ("kernel" if kernel else "pytensor"))
     if name == "nutpie":
         return nutpie_backend(settings.nutpie_backend or "numba")
-    return {
-        "pymc": PymcBackend,
-        "numpyro": NumpyroBackend,
-        "exact": ExactBackend,
-        "gibbs": PolyaGammaGibbsBackend,
-    }[name]()
+    if name == "gibbs":
+        return gibbs_backend(model)
+    return {"pymc": PymcBackend, "numpyro": NumpyroBackend, "exact": ExactBackend}[name]()
