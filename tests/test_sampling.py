@@ -343,6 +343,33 @@ def test_numpyro_backend(known_sigma_model):
     # one call only: this backend re-traces JAX at every call (~15 s here); seeding is PyMC's
 
 
+@pytest.mark.slow
+def test_numpyro_bernoulli_at_larger_n_without_pointwise_loglik():
+    """The large-n Bernoulli path (benchmarks/bench_numpyro_large_n.py at n = 10^6 on a GPU):
+    numpyro's NUTS with log_likelihood=False (no (chain, draw, n) array), against the exact
+    Polya-Gamma Gibbs sweeps, an independent sampler, on n = 20,000 rows."""
+    pytest.importorskip("numpyro")
+    pytest.importorskip("polyagamma")
+    rng = np.random.default_rng(7)
+    n, p = 20_000, 3
+    X = rng.standard_normal((n, p))
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(X @ np.array([0.5, -0.3, 0.0]) + 0.2)))) * 1.0
+    m = RegressionModel(X, y, Gaussian(1.0), BernoulliLikelihood())
+    kw = {"draws": 1000, "tune": 500, "chains": 2, "progressbar": False, "log_likelihood": False}
+    nuts = sample_posterior(m, backend="numpyro", random_seed=1, **kw)
+    gibbs = sample_posterior(m, backend="gibbs", random_seed=2, **kw)
+    assert "log_likelihood" not in nuts.groups()
+    # the constant data is the model's own read-only X, not a copy (800 MB at n = 10^6)
+    assert np.shares_memory(nuts.constant_data["X"].values, m.X)
+    for name in ("w", "intercept"):
+        a, b = nuts.posterior[[name]], gibbs.posterior[[name]]
+        mcse = np.hypot(az.mcse(a)[name], az.mcse(b)[name])
+        diff = a[name].mean(("chain", "draw")) - b[name].mean(("chain", "draw"))
+        # 4 combined Monte Carlo standard errors: a wrong posterior (or a wrong data copy)
+        # fails it; two correct samplers pass with probability > 0.999 per coordinate
+        assert np.all(np.abs(diff) < 4.0 * mcse), (name, diff.values, mcse.values)
+
+
 def test_scipy_openblas_flags_compile_and_run():
     """The flags link a ddot_ call to scipy's OpenBLAS (PyTensor's own BLAS probe program)."""
     import shlex
