@@ -495,7 +495,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     lik = _likelihood(args.likelihood, y, measured=args.data is None)
     settings = _settings(args, sample=True, likelihood=lik)
     with _StopOnSignal() as stop:
-        report, results = run_report(X, y, settings, likelihood=lik, data_info=info, echo=_echo)
+
+        def echo(line: str) -> None:
+            # every phase starts with a line: a run whose sampler swallowed the interrupt
+            # stops at the next phase instead of finishing the whole report first
+            stop.check()
+            _echo(line)
+
+        report, results = run_report(X, y, settings, likelihood=lik, data_info=info, echo=echo)
         stop.check()  # a sampler may have swallowed the interrupt and returned early
         html_path, json_path = write_report(report, results, args.out)
     _echo(f"wrote {html_path} and {json_path}")
