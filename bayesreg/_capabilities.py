@@ -27,6 +27,7 @@ __all__ = [
     "GROUP_LASSO_PENALTY",
     "HAS_MAP",
     "KERNEL_LIKELIHOOD",
+    "KNOWN_SHAPE",
     "L1_ONLY",
     "L1_PART",
     "PIECEWISE_LINEAR_LIKELIHOOD",
@@ -105,6 +106,11 @@ PIECEWISE_LINEAR_LIKELIHOOD = Need(
 )
 FIXED_SIGMA = Need(
     "a known noise scale (Likelihood.fixed_sigma)", lambda p, lik: lik.fixed_sigma is not None
+)
+KNOWN_SHAPE = Need(
+    "a likelihood whose shape parameters are known (no Likelihood.estimated_shapes: "
+    "StudentTLikelihood(nu=None) and NegativeBinomialLikelihood(alpha=None) estimate theirs)",
+    lambda p, lik: not lik.estimated_shapes,
 )
 BERNOULLI_LIKELIHOOD = Need(
     "a Bernoulli (logistic) likelihood (Likelihood.kernel == 'bernoulli')",

@@ -51,7 +51,7 @@ import numba
 import numpy as np
 from numba import types
 
-from bayesreg._capabilities import ELASTIC_PENALTY, KERNEL_LIKELIHOOD, explain
+from bayesreg._capabilities import ELASTIC_PENALTY, KERNEL_LIKELIHOOD, KNOWN_SHAPE, explain
 from bayesreg.priors import elastic_log_normalizer
 
 __all__ = [
@@ -307,7 +307,9 @@ def kernel_problem(model: Any) -> str | None:
     ``kernel`` id it knows, on the plain layout (w, intercept, log sigma).
     """
     prior, lik = model.prior, model.likelihood
-    reason = explain("the static kernel", (ELASTIC_PENALTY, KERNEL_LIKELIHOOD), prior, lik)
+    reason = explain(
+        "the static kernel", (ELASTIC_PENALTY, KNOWN_SHAPE, KERNEL_LIKELIHOOD), prior, lik
+    )
     if reason is not None:
         return reason
     if lik.kernel not in KERNELS:

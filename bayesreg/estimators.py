@@ -44,6 +44,7 @@ from threadpoolctl import threadpool_limits
 from bayesreg._capabilities import (
     GAUSSIAN_PENALTY,
     HAS_MAP,
+    KNOWN_SHAPE,
     QUADRATIC_LIKELIHOOD,
     require,
     unmet,
@@ -144,7 +145,7 @@ class _BayesianRegressionBase(BaseEstimator):
         prior = self._resolve_prior(likelihood)
         owner = type(self).__name__
         if self.fit_method == "map":
-            require(owner, [HAS_MAP], prior, likelihood)
+            require(owner, [HAS_MAP, KNOWN_SHAPE], prior, likelihood)
             seed = None
         else:
             seed = check_random_state(self.random_state, "random_state", owner)
@@ -366,7 +367,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         With ``return_std=True`` also the predictive sd of a new observation. Sampled fits: by
         the law of total variance over the draws, ``sqrt(Var_draws[E[y | eta]] +
         E_draws[Var[y | eta, sigma]])`` (the likelihood's ``mean`` and ``variance``: sigma^2 for
-        Gaussian noise, sigma^2 nu / (nu - 2) for Student-t), no Monte Carlo beyond the draws.
+        Gaussian noise, sigma^2 nu / (nu - 2) for Student-t, at each draw's nu when it is
+        estimated: infinite when any draw has nu <= 2, as the predictive variance then is; use
+        ``predict_interval``), no Monte Carlo beyond the draws.
         A MAP fit with a Gaussian prior and Gaussian noise: the exact Gaussian posterior of
         (w, b) given sigma = ``sigma_`` (``Cov = sigma^2 (Z'Z + diag(sigma^2 / tau^2, 0))^-1``,
         Z = [X, 1]). Other MAP fits have no closed form: use ``fit_method="sample"``.
@@ -404,9 +407,9 @@ class BayesianLinearRegression(RegressorMixin, _BayesianRegressionBase):
         return mean, np.sqrt(var + sig**2)
 
     def _sampled_mean_std(self, Xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from bayesreg.sampling.predictive import linear_predictor_draws
+        from bayesreg.sampling.predictive import likelihood_at_draws, linear_predictor_draws
 
-        lik = self._model.likelihood
+        lik = likelihood_at_draws(self._model, self.idata_.posterior)
         eta, sigma = linear_predictor_draws(self._model, self.idata_.posterior, Xv)
         mu = lik.mean(eta)
         var = mu.var(axis=(0, 1)) + lik.variance(eta, sigma).mean(axis=(0, 1))

@@ -4,23 +4,35 @@ The linear predictor is ``eta = X w + b`` (n,). The negative log-likelihood is, 
 
 * ``GaussianLikelihood``: ``J0 = SSE / (2 sigma^2)``, SSE = ||y - eta||^2 (squared error);
 * ``StudentTLikelihood``: ``J0 = (nu + 1) / 2 sum log(1 + r^2 / (nu sigma^2))``, r = y - eta
-  (robust regression: the loss grows like log |r|);
+  (robust regression: the loss grows like log |r|); nu known, or estimated (``nu=None``) with
+  the prior ``nu ~ Gamma(2, 0.1)``;
 * ``BernoulliLikelihood``: ``J0 = -sum[y log p + (1 - y) log(1 - p)]``, p = sigmoid(eta)
   (cross-entropy, the seed's J0 for classification);
 * ``PoissonLikelihood``: ``J0 = sum[exp(eta) - y eta]`` (log link; counts);
 * ``NegativeBinomialLikelihood``: ``J0 = sum[(y + r) log(r + e^eta) - y eta]``, r = 1 / alpha
-  (over-dispersed counts, Var = mu + alpha mu^2; alpha = 1 is the geometric);
+  (over-dispersed counts, Var = mu + alpha mu^2; alpha = 1 is the geometric); alpha known, or
+  estimated (``alpha=None``) with the prior ``sqrt(alpha) ~ HalfNormal(1)``;
 * ``LaplaceLikelihood``: ``J0 = sum |r| / sigma`` (least absolute deviations; not smooth).
 
 Each offers the loss, its gradient with respect to eta (chain rule gives w and b), a Lipschitz
 bound of the gradient with respect to (w, b) for step sizes, the full numpy log-likelihood and
 the PyMC observed variable.
+
+**Estimated shape parameters.** A likelihood may declare positive parameters besides eta and
+sigma that are estimated rather than known (:attr:`Likelihood.estimated_shapes`, each a
+:class:`ShapeParameter`: its name and Gamma prior). The model graph makes each a free variable
+(sampled as ``log`` of it), passes it to :meth:`Likelihood.to_pymc` through :meth:`Likelihood.at`,
+and the numpy consumers (pointwise log-likelihood, predictive draws and variances) take the
+likelihood ``at`` each posterior draw's values, arrays of shape (chain, draw, 1) that broadcast
+against eta (chain, draw, n). Without a value its numpy methods raise, naming :meth:`at`.
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import optimize, special
@@ -40,6 +52,7 @@ __all__ = [
     "NegativeBinomialLikelihood",
     "PoissonLikelihood",
     "ScaleLikelihood",
+    "ShapeParameter",
     "StudentTLikelihood",
     "design_lipschitz",
     "likelihood_from_name",
@@ -57,6 +70,55 @@ def design_lipschitz(X: np.ndarray, fit_intercept: bool = True) -> float:
     return float(np.linalg.norm(Z, ord=2) ** 2)
 
 
+@dataclass(frozen=True)
+class ShapeParameter:
+    """A positive likelihood parameter estimated with a Gamma prior (Student-t's nu, the
+    negative binomial's alpha).
+
+    ``p(theta) = b^a theta^(a - 1) exp(-b theta) / Gamma(a)`` for ``theta > 0`` (shape ``a``,
+    rate ``b``; scipy's ``gamma(a, scale=1 / b)``, PyMC's ``Gamma(alpha=a, beta=b)``). In the
+    model graph it is the free variable ``name``, sampled on the log scale (PyMC's default
+    transform for a positive variable: value variable ``{name}_log__``, with its log-Jacobian
+    ``log theta`` in the sampled density); the posterior keeps it under ``name``.
+
+    Attributes
+    ----------
+    name : str
+        The variable's name in the graph and the posterior, and the likelihood's attribute
+        (constructor argument) that :meth:`Likelihood.at` sets.
+    shape, rate : float
+        The Gamma prior's shape ``a`` and rate ``b``.
+    """
+
+    name: str
+    shape: float
+    rate: float
+
+    def logpdf(self, value: Any) -> np.ndarray:
+        """log p(value) under the prior, elementwise (numpy): ``a log b - log Gamma(a) +
+        (a - 1) log value - b value``."""
+        v = np.asarray(value, dtype=np.float64)
+        a, b = self.shape, self.rate
+        return a * np.log(b) - special.gammaln(a) + (a - 1.0) * np.log(v) - b * v
+
+    def to_pymc(self) -> pt.TensorVariable:
+        """The free variable, inside the current ``pm.Model`` context."""
+        return pm.Gamma(self.name, alpha=self.shape, beta=self.rate)
+
+    def __str__(self) -> str:
+        return f"{self.name} ~ Gamma({self.shape:g}, {self.rate:g})"
+
+
+def _known_or_estimated(value: object, name: str, owner: str) -> float | None:
+    """``None`` (estimated), else ``value`` as a float > 0; raise naming ``name`` otherwise."""
+    if value is None:
+        return None
+    try:
+        return check_positive(value, name, owner)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc} Or None: {name} is then estimated with its prior.") from None
+
+
 class Likelihood(ABC):
     """A data-fit loss J0(eta; y) = -log p(y | eta) + const.
 
@@ -67,8 +129,10 @@ class Likelihood(ABC):
     ``kernel`` (the id of its static numba log-density kernel, or None) and
     ``sklearn_loss`` (the scikit-learn loss whose penalized solvers share its MAP, or None),
     ``is_smooth`` (J0 is twice differentiable in eta: the gradient-based MAP solvers apply),
-    ``curvature_bound`` (``inf`` when the curvature is unbounded: no fixed step size is safe)
-    and :meth:`linear_pieces` (J0 is piecewise linear in the residual: an LP gives its MAP).
+    ``curvature_bound`` (``inf`` when the curvature is unbounded: no fixed step size is safe),
+    :meth:`linear_pieces` (J0 is piecewise linear in the residual: an LP gives its MAP) and
+    :attr:`estimated_shapes` (shape parameters with a prior, such as Student-t's ``nu=None``:
+    the model graph samples them; the MAP solvers and the static kernels refuse them).
     """
 
     name: ClassVar[str] = "likelihood"
@@ -112,6 +176,40 @@ class Likelihood(ABC):
     def fixed_sigma(self) -> float | None:
         """The known noise scale, or None (estimated, or no sigma at all)."""
         return None
+
+    @property
+    def estimated_shapes(self) -> tuple[ShapeParameter, ...]:
+        """The shape parameters estimated with a prior (empty when every one is known)."""
+        return ()
+
+    def at(self, **values: Any) -> Likelihood:
+        """This likelihood with its estimated shape parameters set to ``values``.
+
+        Each value may be a float, an array (one per posterior draw, shaped to broadcast
+        against eta: ``(chain, draw, 1)``) or a PyTensor variable (the model graph's free
+        variable, for :meth:`to_pymc`). The copy has no estimated shapes left; this one is not
+        changed.
+        """
+        allowed = [s.name for s in self.estimated_shapes]
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"The shape parameters {unknown} passed to {self!r}.at are not estimated by "
+                f"it; allowed: {allowed}."
+            )
+        new = copy.copy(self)
+        new.__dict__.update(values)
+        return new
+
+    def _shape_value(self, name: str) -> Any:
+        """The value of shape parameter ``name``; raise when it is estimated and unbound."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(
+                f"{self!r} estimates {name} (it has a prior): its numpy density, moments and "
+                f"draws need a value. Take them at a posterior draw: .at({name}=...)."
+            )
+        return value
 
     def resolved_sigma_prior_scale(self, y: np.ndarray) -> float:
         """The HalfNormal scale of sigma's prior for target y (only when sigma is estimated)."""
@@ -298,7 +396,10 @@ class GaussianLikelihood(ScaleLikelihood):
 class StudentTLikelihood(ScaleLikelihood):
     """y_i ~ t_nu(eta_i, sigma): robust regression with Student-t noise.
 
-    ``J0 = (nu + 1) / 2 * sum_i log(1 + r_i^2 / (nu sigma^2))``, ``r = y - eta``: the loss grows
+    ``p(y | eta, sigma, nu) = Gamma((nu + 1) / 2) / (Gamma(nu / 2) sqrt(nu pi) sigma)
+    (1 + r^2 / (nu sigma^2))^(-(nu + 1) / 2)`` with ``r = y - eta`` (scipy's
+    ``t(df=nu, loc=eta, scale=sigma)``), so
+    ``J0 = (nu + 1) / 2 * sum_i log(1 + r_i^2 / (nu sigma^2))``: the loss grows
     like ``log |r|`` instead of ``r^2``, so gross outliers pull the fit far less than under the
     Gaussian likelihood (which is the limit nu -> inf). J0 is not convex in eta: its curvature
     ``(nu + 1)(nu sigma^2 - r^2) / (nu sigma^2 + r^2)^2`` is negative for ``|r| > sqrt(nu)
@@ -307,41 +408,80 @@ class StudentTLikelihood(ScaleLikelihood):
 
     Parameters
     ----------
-    nu : float, default 4.0
-        Degrees of freedom (fixed, > 0). 4 is a common robust default (finite variance, heavy
-        tails).
+    nu : float or None, default 4.0
+        Degrees of freedom: known (> 0; 4 is a common robust default: finite variance, heavy
+        tails), or ``None``: estimated with the prior ``nu ~ Gamma(2, nu_prior_rate)``, density
+        ``b^2 nu exp(-b nu)`` with ``b = 0.1`` by default (Juarez & Steel 2010, the prior the
+        Stan prior-choice recommendations give): mean 20, mode 10, ``P(nu < 2) = 1.8%``, so it
+        lets the data choose between heavy tails and near-Gaussian noise. NUTS samples
+        ``log nu``; the posterior has ``nu``. The MAP solvers refuse an estimated nu (sample
+        the posterior instead).
     sigma : float or None, default None
         Known scale; ``None``: estimated with a HalfNormal prior (see :class:`ScaleLikelihood`).
     sigma_prior_scale : float or None, default None
         HalfNormal scale of sigma's prior; ``None``: ``2.5 * sd(y)``.
+    nu_prior_rate : float or None, default None
+        The rate ``b`` of nu's Gamma(2, b) prior (prior mean ``2 / b``); ``None``: 0.1. Only
+        with ``nu=None``.
     """
 
     name = "student_t"
     location_family = True
+    #: the shape of nu's Gamma prior and its default rate (Juarez & Steel 2010)
+    NU_PRIOR_SHAPE: ClassVar[float] = 2.0
+    NU_PRIOR_RATE: ClassVar[float] = 0.1
 
     def __init__(
         self,
-        nu: float = 4.0,
+        nu: float | None = 4.0,
         sigma: float | None = None,
         *,
         sigma_prior_scale: float | None = None,
+        nu_prior_rate: float | None = None,
     ) -> None:
         super().__init__(sigma, sigma_prior_scale=sigma_prior_scale)
-        self.nu = check_positive(nu, "nu", "StudentTLikelihood")
+        owner = "StudentTLikelihood"
+        self.nu = _known_or_estimated(nu, "nu", owner)
+        if nu_prior_rate is not None:
+            if self.nu is not None:
+                raise ValueError(
+                    f"The 'nu_prior_rate' parameter of {owner} applies only with nu=None (nu "
+                    f"estimated); got nu={nu!r} and nu_prior_rate={nu_prior_rate!r}."
+                )
+            nu_prior_rate = check_positive(nu_prior_rate, "nu_prior_rate", owner)
+        self.nu_prior_rate = nu_prior_rate
 
     def _repr_args(self) -> list[str]:
-        return [f"nu={self.nu!r}"]
+        args = [f"nu={self.nu!r}"]
+        if self.nu_prior_rate is not None:
+            args.append(f"nu_prior_rate={self.nu_prior_rate!r}")
+        return args
+
+    @property
+    def estimated_shapes(self) -> tuple[ShapeParameter, ...]:
+        if self.nu is not None:
+            return ()
+        rate = self.NU_PRIOR_RATE if self.nu_prior_rate is None else self.nu_prior_rate
+        return (ShapeParameter("nu", self.NU_PRIOR_SHAPE, rate),)
+
+    def _nu(self) -> Any:
+        return self._shape_value("nu")
 
     def null_eta(self, y):
         """The constant minimizing J0: a robust location (not the mean), at the known sigma or
-        the normalized median absolute deviation of y."""
+        the normalized median absolute deviation of y (and, when nu is estimated, at the mode
+        ``(a - 1) / b`` of its prior: 10 by default)."""
         y = np.asarray(y, dtype=np.float64)
         med = float(np.median(y))
         mad = 1.4826 * float(np.median(np.abs(y - med)))
         sigma = self.sigma if self.sigma is not None else (mad if mad > 0 else 1.0)
         spread = max(mad, float(np.std(y)), 1e-12)
+        lik = self
+        if self.nu is None:
+            prior = self.estimated_shapes[0]
+            lik = self.at(nu=max(prior.shape - 1.0, 1.0) / prior.rate)
         res = optimize.minimize_scalar(
-            lambda c: self.loss(np.full(y.shape, c), y, sigma),
+            lambda c: lik.loss(np.full(y.shape, c), y, sigma),
             bounds=(med - 10 * spread, med + 10 * spread),
             method="bounded",
             options={"xatol": 1e-10 * max(1.0, abs(med))},
@@ -354,23 +494,29 @@ class StudentTLikelihood(ScaleLikelihood):
 
     def loss(self, eta, y, sigma=1.0):
         _, r2 = self._r2(eta, y)
-        return float(0.5 * (self.nu + 1.0) * np.sum(np.log1p(r2 / (self.nu * sigma**2))))
+        nu = self._nu()
+        return float(np.sum(0.5 * (nu + 1.0) * np.log1p(r2 / (nu * sigma**2))))
 
     def loss_grad(self, eta, y, sigma=1.0):
         r, r2 = self._r2(eta, y)
-        return -(self.nu + 1.0) * r / (self.nu * sigma**2 + r2)
+        nu = self._nu()
+        return -(nu + 1.0) * r / (nu * sigma**2 + r2)
 
     def curvature(self, eta, y, sigma=1.0):
         _, r2 = self._r2(eta, y)
-        v = self.nu * sigma**2
-        return (self.nu + 1.0) * (v - r2) / (v + r2) ** 2
+        nu = self._nu()
+        v = nu * sigma**2
+        return (nu + 1.0) * (v - r2) / (v + r2) ** 2
 
     def curvature_bound(self, sigma=1.0):
+        # (nu + 1) / (nu sigma^2) is unbounded as nu -> 0: no bound when nu is estimated
+        if self.nu is None:
+            return np.inf
         return (self.nu + 1.0) / (self.nu * sigma**2)
 
     def pointwise_logpdf(self, eta, y, sigma=1.0):
         _, r2 = self._r2(eta, y)
-        nu = self.nu
+        nu = self._nu()
         log_norm = (
             special.gammaln(0.5 * (nu + 1.0))
             - special.gammaln(0.5 * nu)
@@ -385,21 +531,24 @@ class StudentTLikelihood(ScaleLikelihood):
     def dlogpdf_dlogsigma(self, eta, y, sigma):
         # d/dlog(sigma) of -n log sigma - (nu+1)/2 sum log(1 + r^2 / (nu sigma^2))
         _, r2 = self._r2(eta, y)
-        return float(-np.size(r2) + (self.nu + 1.0) * np.sum(r2 / (self.nu * sigma**2 + r2)))
+        nu = self._nu()
+        return float(-np.size(r2) + (nu + 1.0) * np.sum(r2 / (nu * sigma**2 + r2)))
 
     def variance(self, eta, sigma=1.0):
         # sigma^2 nu / (nu - 2) for nu > 2; infinite (heavier tails than any variance) otherwise
-        factor = self.nu / (self.nu - 2.0) if self.nu > 2.0 else np.inf
+        nu = np.asarray(self._nu(), dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(nu > 2.0, nu / (nu - 2.0), np.inf)
         return np.broadcast_to(factor * np.asarray(sigma, dtype=np.float64) ** 2, np.shape(eta))
 
     def draw(self, eta, sigma, rng):
         eta = np.asarray(eta, dtype=np.float64)
-        return eta + sigma * rng.standard_t(self.nu, size=eta.shape)
+        return eta + sigma * rng.standard_t(self._nu(), size=eta.shape)
 
     def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
         if sigma is None:
             raise ValueError("StudentTLikelihood.to_pymc needs sigma (data or random variable).")
-        return pm.StudentT(name, nu=self.nu, mu=eta, sigma=sigma, observed=observed, dims=dims)
+        return pm.StudentT(name, nu=self._nu(), mu=eta, sigma=sigma, observed=observed, dims=dims)
 
 
 class BernoulliLikelihood(Likelihood):
@@ -556,23 +705,57 @@ class NegativeBinomialLikelihood(_CountLikelihood):
 
     Parameters
     ----------
-    alpha : float, default 1.0
-        The over-dispersion (> 0), known. Default 1: the geometric. (Estimating alpha with a
-        prior is not offered yet.)
+    alpha : float or None, default 1.0
+        The over-dispersion (> 0), known (default 1: the geometric), or ``None``: estimated
+        with the prior ``sqrt(alpha) ~ HalfNormal(alpha_prior_scale)``, i.e.
+        ``alpha ~ Gamma(1/2, 1 / (2 s^2))``, density ``exp(-alpha / (2 s^2)) /
+        (s sqrt(2 pi alpha))``. Why this one: the negative binomial is a Poisson whose mean is
+        multiplied by a Gamma(r, r) frailty of mean 1 and sd ``sqrt(alpha)``, so ``sqrt(alpha)``
+        is the scale of the extra noise and gets the half-normal a scale gets (as sigma does
+        here). In Stan's parametrization (phi = r) it is ``1 / sqrt(phi) ~ HalfNormal(1)``.
+        Like a penalized-complexity prior it puts the most density of ``sqrt(alpha)`` at the
+        Poisson (alpha = 0) and decays away from it, yet leaves ``P(alpha > 1) = 32%`` and
+        ``P(alpha > 4) = 4.6%``: weakly informative on the scale of the frailty sd. NUTS
+        samples ``log alpha``; the posterior has ``alpha``. The MAP solvers refuse an estimated
+        alpha (sample the posterior instead).
+    alpha_prior_scale : float or None, default None
+        The half-normal scale ``s`` of ``sqrt(alpha)``'s prior; ``None``: 1. Only with
+        ``alpha=None``.
     """
 
     name = "negbin"
 
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = check_positive(alpha, "alpha", "NegativeBinomialLikelihood")
+    def __init__(self, alpha: float | None = 1.0, *, alpha_prior_scale: float | None = None):
+        owner = "NegativeBinomialLikelihood"
+        self.alpha = _known_or_estimated(alpha, "alpha", owner)
+        if alpha_prior_scale is not None:
+            if self.alpha is not None:
+                raise ValueError(
+                    f"The 'alpha_prior_scale' parameter of {owner} applies only with alpha=None "
+                    f"(alpha estimated); got alpha={alpha!r} and "
+                    f"alpha_prior_scale={alpha_prior_scale!r}."
+                )
+            alpha_prior_scale = check_positive(alpha_prior_scale, "alpha_prior_scale", owner)
+        self.alpha_prior_scale = alpha_prior_scale
 
     def _repr_args(self) -> list[str]:
-        return [f"alpha={self.alpha!r}"]
+        args = [f"alpha={self.alpha!r}"]
+        if self.alpha_prior_scale is not None:
+            args.append(f"alpha_prior_scale={self.alpha_prior_scale!r}")
+        return args
 
     @property
-    def size(self) -> float:
+    def estimated_shapes(self) -> tuple[ShapeParameter, ...]:
+        if self.alpha is not None:
+            return ()
+        s = 1.0 if self.alpha_prior_scale is None else self.alpha_prior_scale
+        # s * |z| squared, z ~ N(0, 1): s^2 chi^2_1 = Gamma(1/2, rate 1 / (2 s^2))
+        return (ShapeParameter("alpha", 0.5, 0.5 / s**2),)
+
+    @property
+    def size(self) -> Any:
         """r = 1 / alpha, the distribution's size (PyMC's ``alpha``, scipy's ``n``)."""
-        return 1.0 / self.alpha
+        return 1.0 / self._shape_value("alpha")
 
     def _terms(self, eta, y):
         eta = np.asarray(eta, dtype=np.float64)
@@ -607,11 +790,11 @@ class NegativeBinomialLikelihood(_CountLikelihood):
 
     def variance(self, eta, sigma=1.0):
         mu = self.mean(eta)
-        return mu + self.alpha * mu**2
+        return mu + self._shape_value("alpha") * mu**2
 
     def draw(self, eta, sigma, rng):
-        mu = self.mean(eta)
-        return rng.negative_binomial(self.size, self.size / (self.size + mu)).astype(np.int64)
+        mu, r = self.mean(eta), self.size
+        return rng.negative_binomial(r, r / (r + mu)).astype(np.int64)
 
     def to_pymc(self, name, eta, observed, sigma=None, dims="obs"):
         # PyMC's alpha is the size r (Var = mu + mu^2 / alpha_pymc)

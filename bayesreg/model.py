@@ -9,12 +9,14 @@ The model (n observations, p features)::
 
     w ~ prior                     dims "feature"  (scale = prior_scale [* sigma])
     intercept ~ Flat()            unpenalized, as in every penalized-regression convention
-    sigma ~ HalfNormal(s_y)       only when GaussianLikelihood(sigma=None)
-    y ~ likelihood(X @ w + intercept [, sigma])   dims "obs"
+    sigma ~ HalfNormal(s_y)       only when sigma is estimated (GaussianLikelihood(sigma=None), ...)
+    nu ~ Gamma(a, b)              each estimated shape parameter (Likelihood.estimated_shapes:
+                                  StudentTLikelihood(nu=None), NegativeBinomialLikelihood(alpha=None))
+    y ~ likelihood(X @ w + intercept [, sigma] [, nu])   dims "obs"
 
 The log-posterior is split into three terms so that solvers can take the pieces they need:
 ``"data"`` (the observed log-likelihood), ``"prior"`` (the prior on w and any auxiliary
-variables the prior creates) and ``"other"`` (intercept and sigma priors).
+variables the prior creates) and ``"other"`` (intercept, sigma and shape-parameter priors).
 """
 
 from __future__ import annotations
@@ -408,6 +410,9 @@ class RegressionModel(CompiledModel):
                 other_rvs.append(sigma)
             elif lik.has_sigma:
                 sigma = pm.Data("noise_sigma", lik.fixed_sigma)
+            # estimated shape parameters (nu, alpha): free variables the likelihood reads
+            shapes = {s.name: s.to_pymc() for s in lik.estimated_shapes}
+            other_rvs.extend(shapes.values())
             eta = 0.0
             if self.fit_intercept:
                 intercept = pm.Flat("intercept")
@@ -417,7 +422,7 @@ class RegressionModel(CompiledModel):
             w = self.prior.to_pymc("w", scale, sigma, dims="feature")
             prior_rvs = [rv for rv in m.free_RVs if rv not in before]
             eta = pt.dot(X, w) + eta
-            lik.to_pymc("y_obs", eta, y, sigma, dims="obs")
+            lik.at(**shapes).to_pymc("y_obs", eta, y, sigma, dims="obs")
         st = self._structure
         st.pymc_model = m
         st.term_rvs = {"data": list(m.observed_RVs), "prior": prior_rvs, "other": other_rvs}
@@ -548,7 +553,8 @@ class RegressionModel(CompiledModel):
 
     # -- conversions between theta and (w, intercept, sigma) --------------------------------
     def params_from_theta(self, theta: np.ndarray) -> dict[str, np.ndarray | float]:
-        """Natural-scale parameters: ``w`` (p,), ``intercept`` (float), ``sigma`` (float).
+        """Natural-scale parameters: ``w`` (p,), ``intercept`` (float), ``sigma`` (float),
+        and each estimated shape parameter (``nu``, ``alpha``: ``exp`` of its value variable).
 
         ``intercept`` is 0 without an intercept; ``sigma`` is the known sigma, 1.0 for a
         Bernoulli likelihood, or ``exp(sigma_log__)`` when estimated.
@@ -564,13 +570,29 @@ class RegressionModel(CompiledModel):
             out["sigma"] = float(np.exp(v["sigma_log__"]))
         else:
             out["sigma"] = float(self.sigma_known) if self.sigma_known is not None else 1.0
+        for shape in self.likelihood.estimated_shapes:
+            out[shape.name] = float(np.exp(v[f"{shape.name}_log__"]))
         return out
 
     def theta_from_params(
-        self, w: np.ndarray, intercept: float = 0.0, sigma: float | None = None
+        self,
+        w: np.ndarray,
+        intercept: float = 0.0,
+        sigma: float | None = None,
+        **shapes: float,
     ) -> np.ndarray:
-        """Inverse of :meth:`params_from_theta` (for priors whose only value variable is w)."""
+        """Inverse of :meth:`params_from_theta` (for priors whose only value variable is w);
+        each estimated shape parameter is a keyword (``nu=5.0``)."""
+        owner = "RegressionModel.theta_from_params"
+        wanted = [s.name for s in self.likelihood.estimated_shapes]
+        if set(shapes) != set(wanted):
+            raise ValueError(
+                f"{owner} needs a value for each estimated shape parameter of "
+                f"{self.likelihood!r}: {wanted}; got {sorted(shapes)}."
+            )
         values: dict[str, np.ndarray | float] = {"w": np.asarray(w, dtype=np.float64)}
+        for name, value in shapes.items():
+            values[f"{name}_log__"] = float(np.log(check_positive(value, name, owner)))
         if "intercept" in self.layout.names:
             values["intercept"] = float(intercept)
         if "sigma_log__" in self.layout.names:

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import special
 
 from bayesreg._blas import configure_blas
+from bayesreg._capabilities import KNOWN_SHAPE, require
 from bayesreg._validation import (
     check_choice,
     check_positive,
@@ -154,6 +155,8 @@ class MLPModel(CompiledModel):
             )
         if prior.scale_by_sigma and not likelihood.has_sigma:
             raise ValueError(f"{prior!r} has scale_by_sigma=True but {likelihood!r} has no sigma.")
+        # the network's graph and its theta <-> layers conversions know w, b and sigma only
+        require(owner, [KNOWN_SHAPE], prior, likelihood)
         if np.ndim(prior.scale) != 0:
             raise ValueError(
                 f"The 'prior' parameter of {owner} must have one scale for every weight (weight "

@@ -4,8 +4,8 @@
 for every backend:
 
 * ``posterior``: ``w`` (chain, draw, feature) with the model's feature names, ``intercept``
-  (when fitted) and ``sigma`` (when estimated); transformed helpers such as ``sigma_log__``
-  are dropped;
+  (when fitted), ``sigma`` (when estimated) and the likelihood's estimated shape parameters
+  (``nu``, ``alpha``); transformed helpers such as ``sigma_log__`` are dropped;
 * ``log_likelihood``: ``y_obs`` (chain, draw, obs), the pointwise log-likelihood that PSIS-LOO
   needs, computed in numpy from the draws (so no backend compiles an extra function for it);
 * ``observed_data``: ``y_obs``;

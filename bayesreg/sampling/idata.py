@@ -1,10 +1,11 @@
 """One assembly of the InferenceData that ``sample_posterior`` returns, for every backend.
 
 * ``posterior``: ``w`` (chain, draw, feature) with the model's feature names, ``intercept``
-  (when fitted) and ``sigma`` (when estimated); transformed helpers such as ``sigma_log__``
-  are dropped;
+  (when fitted), ``sigma`` (when estimated) and each estimated shape parameter of the
+  likelihood (``nu``, ``alpha``); transformed helpers such as ``sigma_log__`` are dropped;
 * ``log_likelihood``: ``y_obs`` (chain, draw, obs), computed in numpy from the draws
-  (``Likelihood.pointwise_logpdf``), so no backend compiles an extra function for it;
+  (``Likelihood.pointwise_logpdf`` at each draw's sigma and shape parameters), so no backend
+  compiles an extra function for it;
 * ``observed_data``: ``y_obs``;
 * ``constant_data``: every ``pm.Data`` container of the model (``X``, ``y``, ``prior_scale``,
   ``noise_sigma`` when known), so that ``pm.sample_posterior_predictive`` sees the data the
@@ -28,7 +29,7 @@ import xarray as xr
 
 from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg.model import RegressionModel
-from bayesreg.sampling.predictive import linear_predictor_draws
+from bayesreg.sampling.predictive import likelihood_at_draws, linear_predictor_draws
 
 __all__ = ["Run", "assemble", "constant_data", "pointwise_loglik"]
 
@@ -60,7 +61,7 @@ class Stopwatch:
 def pointwise_loglik(model: RegressionModel, post: xr.Dataset) -> np.ndarray:
     """log p(y_i | draw) of shape (chain, draw, n), in numpy (no extra compiled function)."""
     eta, sigma = linear_predictor_draws(model, post)  # one BLAS product: 20x np.einsum
-    return model.likelihood.pointwise_logpdf(eta, model.y, sigma)
+    return likelihood_at_draws(model, post).pointwise_logpdf(eta, model.y, sigma)
 
 
 def constant_data(model: RegressionModel) -> xr.Dataset:

@@ -43,6 +43,10 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
   program) is refused with the reason. The smooth methods above refuse a likelihood that is
   not smooth.
 
+A likelihood with estimated shape parameters (``StudentTLikelihood(nu=None)``,
+``NegativeBinomialLikelihood(alpha=None)``) is refused (capability ``KNOWN_SHAPE``): sample
+its posterior, or fix the parameter.
+
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
 sigma by an exact 1-D update (the objective is strictly convex in log sigma), alternating until
 the KKT residual over all blocks is below the tolerance; for smooth priors an L-BFGS run on all
@@ -75,6 +79,7 @@ from bayesreg._capabilities import (
     FIXED_SIGMA,
     GAUSSIAN_PENALTY,
     HAS_MAP,
+    KNOWN_SHAPE,
     L1_PART,
     QUADRATIC_LIKELIHOOD,
     SMOOTH_LIKELIHOOD,
@@ -588,7 +593,7 @@ def map_estimate(
     check_choice(method, "MAP method", MAP_METHODS)
     tol = check_positive(tol, "tol", "map_estimate")
     max_iter = check_positive_int(max_iter, "max_iter", "map_estimate")
-    require("map_estimate", [HAS_MAP], model.prior, model.likelihood)
+    require("map_estimate", [HAS_MAP, KNOWN_SHAPE], model.prior, model.likelihood)
     resolved = _resolve_method(model, method)
     if resolved == "linear_program":
         return _linear_program_estimate(model, tol, warn)
