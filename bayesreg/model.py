@@ -625,6 +625,20 @@ def jittered_start(base: np.ndarray) -> Callable[[int | None], np.ndarray]:
     return start
 
 
+def check_prior_and_likelihood(prior: object, likelihood: object, owner: str) -> None:
+    """Raise a TypeError naming ``owner`` unless ``prior`` is a bayesreg Prior and
+    ``likelihood`` a bayesreg Likelihood (the public entry points that take both)."""
+    if not isinstance(prior, Prior):
+        raise TypeError(
+            f"The 'prior' parameter of {owner} must be a bayesreg Prior; got {prior!r}."
+        )
+    if not isinstance(likelihood, Likelihood):
+        raise TypeError(
+            f"The 'likelihood' parameter of {owner} must be a bayesreg Likelihood; got "
+            f"{likelihood!r}."
+        )
+
+
 def check_model(model: object, owner: str) -> RegressionModel:
     """Raise a TypeError naming ``owner`` unless ``model`` is a :class:`RegressionModel`."""
     if not isinstance(model, RegressionModel):

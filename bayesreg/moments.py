@@ -79,6 +79,7 @@ from bayesreg._validation import (
     feature_names_of,
 )
 from bayesreg.likelihoods import Likelihood
+from bayesreg.model import check_prior_and_likelihood
 from bayesreg.priors import Prior
 from bayesreg.solvers.map import ConvergenceWarning, MapEstimate
 from bayesreg.solvers.working_set import GramCache, working_set_lasso
@@ -391,18 +392,6 @@ def _check_moments(moments: object, owner: str) -> Moments:
     return moments
 
 
-def _check_pair(prior: object, likelihood: object, owner: str) -> None:
-    if not isinstance(prior, Prior):
-        raise TypeError(
-            f"The 'prior' parameter of {owner} must be a bayesreg Prior; got {prior!r}."
-        )
-    if not isinstance(likelihood, Likelihood):
-        raise TypeError(
-            f"The 'likelihood' parameter of {owner} must be a bayesreg Likelihood; got "
-            f"{likelihood!r}."
-        )
-
-
 def _known_sigma_terms(moments: Moments, w: np.ndarray, sigma: float, fit_intercept: bool):
     """(G, q, -log likelihood at w with the best intercept, smooth gradient in w)."""
     G, q, r = moments.quadratic(fit_intercept)
@@ -460,7 +449,7 @@ def moments_map(
     """
     start = time.perf_counter()
     moments = _check_moments(moments, "moments_map")
-    _check_pair(prior, likelihood, "moments_map")
+    check_prior_and_likelihood(prior, likelihood, "moments_map")
     tol = check_positive(tol, "tol", "moments_map")
     max_iter = check_positive_int(max_iter, "max_iter", "moments_map")
     require("moments_map", [HAS_MAP, ELASTIC_PENALTY, QUADRATIC_LIKELIHOOD, FIXED_SIGMA],
@@ -610,7 +599,7 @@ def moments_posterior(
     from bayesreg.sampling.exact import conjugate_from_gram, conjugate_problem
 
     moments = _check_moments(moments, "moments_posterior")
-    _check_pair(prior, likelihood, "moments_posterior")
+    check_prior_and_likelihood(prior, likelihood, "moments_posterior")
     problem = conjugate_problem(prior, likelihood)
     if problem is not None:
         raise ValueError(problem)
@@ -685,7 +674,7 @@ def moments_horseshoe(
     from bayesreg.sampling.settings import check_keywords, sampler_settings
 
     moments = _check_moments(moments, "moments_horseshoe")
-    _check_pair(prior, likelihood, "moments_horseshoe")
+    check_prior_and_likelihood(prior, likelihood, "moments_horseshoe")
     settings = sampler_settings(draws, tune, chains, random_seed, progressbar, False, None, kwargs)
     engine = PymcBackend()
     check_keywords(settings.given, engine.keywords(), engine.name)

@@ -49,7 +49,7 @@ from bayesreg._validation import (
     feature_names_of,
 )
 from bayesreg.likelihoods import GaussianLikelihood, Likelihood
-from bayesreg.model import CompiledModel, ParamLayout, _Structure
+from bayesreg.model import CompiledModel, ParamLayout, _Structure, check_prior_and_likelihood
 from bayesreg.priors import Gaussian, Prior
 
 __all__ = ["ACTIVATIONS", "MLPModel", "check_mlp", "mlp_forward"]
@@ -144,15 +144,7 @@ class MLPModel(CompiledModel):
         owner = "MLPModel"
         prior = Gaussian(1.0) if prior is None else prior
         likelihood = GaussianLikelihood() if likelihood is None else likelihood
-        if not isinstance(prior, Prior):
-            raise TypeError(
-                f"The 'prior' parameter of {owner} must be a bayesreg Prior; got {prior!r}."
-            )
-        if not isinstance(likelihood, Likelihood):
-            raise TypeError(
-                f"The 'likelihood' parameter of {owner} must be a bayesreg Likelihood; got "
-                f"{likelihood!r}."
-            )
+        check_prior_and_likelihood(prior, likelihood, owner)
         if prior.scale_by_sigma and not likelihood.has_sigma:
             raise ValueError(f"{prior!r} has scale_by_sigma=True but {likelihood!r} has no sigma.")
         # the network's graph and its theta <-> layers conversions know w, b and sigma only
