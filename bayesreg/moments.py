@@ -522,30 +522,28 @@ class MomentsPosterior(Result):
         """The known sigma, or None when sigma is estimated."""
         return self.centred.sigma
 
-    def _transform(self) -> tuple[np.ndarray, np.ndarray]:
-        k, p = self.centred.mean.size, self.centred.p
-        T, o = np.eye(k), np.zeros(k)
-        if self.centred.fit_intercept:
-            T[p, :p] = -self.x_mean
-            o[p] = self.y_mean
-        return T, o
+    @property
+    def posterior(self) -> ConjugatePosterior:
+        """The posterior of theta itself (``centred`` mapped back by
+        :func:`bayesreg.sampling.exact.uncentred`)."""
+        if not self.centred.fit_intercept:
+            return self.centred
+        from bayesreg.sampling.exact import uncentred
+
+        return uncentred(self.centred, self.x_mean, self.y_mean)
 
     @property
     def mean(self) -> np.ndarray:
         """Posterior mean of theta, shape (k,) (k = p, plus 1 with an intercept)."""
-        T, o = self._transform()
-        return T @ self.centred.mean + o
+        return self.posterior.mean
 
     def cov(self, sigma: float = 1.0) -> np.ndarray:
         """Posterior covariance of theta (given sigma when sigma is estimated), shape (k, k)."""
-        T, _ = self._transform()
-        return T @ self.centred.cov(sigma) @ T.T
+        return self.posterior.cov(sigma)
 
     def sample(self, size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """``size`` independent draws: ``theta`` (size, k) and ``sigma`` (size,)."""
-        T, o = self._transform()
-        d = self.centred.sample(size, rng)
-        return {"theta": d["theta"] @ T.T + o, "sigma": d["sigma"]}
+        return self.posterior.sample(size, rng)
 
     def sample_idata(
         self, *, draws: int = 1000, chains: int = 4, random_seed: object = None

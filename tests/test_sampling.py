@@ -53,6 +53,35 @@ def test_conjugate_mean_is_ridge(known_sigma_model):
     np.testing.assert_allclose(post.cov(), np.linalg.inv(A), rtol=1e-9, atol=1e-13)
 
 
+@pytest.mark.parametrize("estimate_sigma", [False, True])
+def test_conjugate_posterior_keeps_its_digits_on_offset_data(estimate_sigma):
+    """Columns with mean 1e6 and y with mean 3e6: the posterior of w is that of the unshifted
+    data, and the intercept moves by 3e6 - 1e6 * sum(w) (an exact reparametrization)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = 1.0 + X @ np.array([1.0, 0.0, -1.0, 2.0]) + rng.normal(size=300)
+    if estimate_sigma:
+        prior, lik = Gaussian(0.7, scale_by_sigma=True), GaussianLikelihood()
+    else:
+        prior, lik = Gaussian(0.7), GaussianLikelihood(sigma=1.1)
+    ref = conjugate_posterior(RegressionModel(X, y, prior, lik))
+    post = conjugate_posterior(RegressionModel(X + 1e6, y + 3e6, prior, lik))
+    T = np.eye(5)
+    T[4, :4] = -1e6  # theta_shifted = T theta + (0, ..., 3e6)
+    # centring the shifted columns rounds at 1e6 * eps ~ 1e-10 of a unit spread; the
+    # uncentred Gram matrix (cond ~ 1e13) lost 4.5e-2 sd in the mean and 2e-3 in the cov
+    sd = np.sqrt(np.diag(ref.cov(0.9)))
+    np.testing.assert_allclose(post.mean[:4], ref.mean[:4], rtol=0, atol=1e-8 * sd[:4].min())
+    expected_b = ref.mean[4] + 3e6 - 1e6 * ref.mean[:4].sum()
+    assert abs(post.mean[4] - expected_b) < 1e-8 * np.sqrt(post.cov(0.9)[4, 4])
+    np.testing.assert_allclose(post.cov(0.9), T @ ref.cov(0.9) @ T.T, rtol=1e-8)
+    if estimate_sigma:
+        assert post.ig_rate == pytest.approx(ref.ig_rate, rel=1e-10)
+    draws = post.sample(4000, np.random.default_rng(1))["theta"]
+    # independent draws: mean of w within 4 MCSE of the closed form
+    assert np.all(np.abs(draws[:, :4].mean(0) - ref.mean[:4]) < 4 * draws[:, :4].std(0) / 63.2)
+
+
 def test_exact_draws_match_closed_form(known_sigma_model):
     m = known_sigma_model
     post = conjugate_posterior(m)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from scipy import linalg
 
 from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg._capabilities import GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, unmet
+from bayesreg._linalg import centre_xy
 from bayesreg._results import Result
 from bayesreg.likelihoods import Likelihood
 from bayesreg.model import RegressionModel, check_model
@@ -28,6 +29,7 @@ __all__ = [
     "conjugate_problem",
     "exact_draws",
     "exact_problem",
+    "uncentred",
 ]
 
 
@@ -49,6 +51,13 @@ class ConjugatePosterior(Result):
       ``InvGamma(v; a=(n - k_b - 1)/2, b=Q/2) * exp(-v / (2 h^2))``: sampled exactly by
       rejection from the inverse gamma (the acceptance probability is the half-normal factor).
 
+    With an intercept, :func:`conjugate_posterior` works in centred coordinates
+    ``theta_c = (w, b_c)``, ``b_c = b - ybar + xbar'w``, where the Gram matrix of ``[Xc, 1]``
+    is block diagonal: a column mean of 1e6 then costs no digits (the uncentred ``Z'Z`` loses
+    about ``log10(cond)`` of them, 4.5e-4 relative in the intercept's sd at a mean of 1e6).
+    ``theta = T theta_c + o`` with ``T = [[I, 0], [-xbar', 1]]``, ``o = (0, ..., ybar)``:
+    ``mean`` is already mapped back; ``cov`` and ``sample`` apply T.
+
     Attributes
     ----------
     names : tuple of str
@@ -56,14 +65,17 @@ class ConjugatePosterior(Result):
     mean : ndarray of shape (k,)
         Posterior mean of theta (k = p, plus 1 with an intercept).
     cov_chol : ndarray of shape (k, k)
-        Lower Cholesky factor L of the precision (A = L L') at sigma = 1 when sigma is
-        estimated, or of A itself when sigma is known.
+        Lower Cholesky factor L of the precision of ``theta_c`` (A = L L', the precision of
+        theta itself when ``x_shift`` is None) at sigma = 1 when sigma is estimated, or of A
+        itself when sigma is known.
     sigma : float or None
         The known sigma, or None when sigma is estimated.
     ig_shape, ig_rate : float
         The inverse-gamma proposal for sigma^2 (sigma estimated only).
     sigma_prior_scale : float
         h, the half-normal scale of sigma's prior (sigma estimated only).
+    x_shift : ndarray of shape (p,) or None
+        xbar when ``cov_chol`` is the precision of the centred coordinates, else None.
     """
 
     names: tuple[str, ...]
@@ -75,11 +87,21 @@ class ConjugatePosterior(Result):
     ig_shape: float = np.nan
     ig_rate: float = np.nan
     sigma_prior_scale: float = np.nan
+    x_shift: np.ndarray | None = None
+
+    def _centred_to_theta(self, dev: np.ndarray) -> np.ndarray:
+        """``T dev`` for each row of ``dev`` (size, k): a deviation of theta_c as one of theta."""
+        if self.x_shift is None:
+            return dev
+        out = dev.copy()
+        out[:, self.p] -= dev[:, : self.p] @ self.x_shift
+        return out
 
     def cov(self, sigma: float = 1.0) -> np.ndarray:
         """Posterior covariance of theta (given sigma when sigma is estimated), shape (k, k)."""
         k = self.mean.size
         inv = linalg.cho_solve((self.cov_chol, True), np.eye(k))
+        inv = self._centred_to_theta(self._centred_to_theta(inv).T)  # T inv T'
         return inv if self.sigma is not None else sigma**2 * inv
 
     def sigma_log_density(self, sigma: np.ndarray) -> np.ndarray:
@@ -102,6 +124,7 @@ class ConjugatePosterior(Result):
         z = rng.standard_normal((size, k))
         # theta = mean + L^-T z has covariance (L L')^-1 = A^-1
         dev = linalg.solve_triangular(self.cov_chol, z.T, lower=True, trans="T").T
+        dev = self._centred_to_theta(dev)
         scale = 1.0 if self.sigma is not None else sigma[:, None]
         return {"theta": self.mean + scale * dev, "sigma": sigma}
 
@@ -151,18 +174,16 @@ def conjugate_problem(prior: Prior, lik: Likelihood) -> str | None:
     )
 
 
-def _design(model: RegressionModel) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Z = [X, 1] (or X), the prior precision's diagonal at c = 1 per unit of the prior's
-    ``c_j = 1 / tau_j^2`` (0 for the flat-prior intercept), the names."""
-    X, n = model.X, model.n
-    Z = np.column_stack([X, np.ones(n)]) if model.fit_intercept else X
-    pen = np.ones(Z.shape[1])
+def _penalized_and_names(model: RegressionModel) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Which coefficients of theta = (w, intercept) the prior penalizes (1; 0 for the
+    flat-prior intercept, last), and their names."""
+    pen = np.ones(model.p + (1 if model.fit_intercept else 0))
     if model.fit_intercept:
         pen[-1] = 0.0
     names = tuple(
         [f"w[{f}]" for f in model.feature_names] + (["intercept"] if model.fit_intercept else [])
     )
-    return Z, pen, names
+    return pen, names
 
 
 def _with_intercept(c: float | np.ndarray, p: int, fit_intercept: bool) -> np.ndarray:
@@ -191,13 +212,27 @@ def conjugate_posterior(model: RegressionModel) -> ConjugatePosterior:
     problem = exact_problem(model)
     if problem is not None:
         raise ValueError(problem)
-    y = model.y
-    Z, pen, names = _design(model)
     lik = model.likelihood
-    h = lik.resolved_sigma_prior_scale(y) if lik.fixed_sigma is None else np.nan
-    return conjugate_from_gram(
-        Z.T @ Z, Z.T @ y, float(y @ y), model.n, pen, names, model.prior, lik, sigma_prior_scale=h
+    h = lik.resolved_sigma_prior_scale(model.y) if lik.fixed_sigma is None else np.nan
+    Xc, yc, x_mean, y_mean = centre_xy(model.X, model.y, model.fit_intercept)
+    pen, names = _penalized_and_names(model)
+    G, q = Xc.T @ Xc, Xc.T @ yc
+    if model.fit_intercept:  # theta_c = (w, b_c): Gram block diagonal, 1'yc = 0
+        G, q = linalg.block_diag(G, np.array([[float(model.n)]])), np.append(q, 0.0)
+    post = conjugate_from_gram(
+        G, q, float(yc @ yc), model.n, pen, names, model.prior, lik, sigma_prior_scale=h
     )
+    return uncentred(post, x_mean, y_mean) if model.fit_intercept else post
+
+
+def uncentred(post: ConjugatePosterior, x_mean: np.ndarray, y_mean: float) -> ConjugatePosterior:
+    """The posterior of theta from ``post``, the posterior of the centred coordinates
+    ``theta_c = (w, b_c)`` (an intercept fitted): ``theta = T theta_c + o``
+    (:class:`ConjugatePosterior`). Shared by :func:`conjugate_posterior` and the moments."""
+    p = post.p
+    mean = post.mean.copy()
+    mean[p] += y_mean - mean[:p] @ x_mean
+    return replace(post, mean=mean, x_shift=np.array(x_mean, dtype=np.float64))
 
 
 def conjugate_from_gram(
