@@ -452,8 +452,10 @@ def _skglm_group_lasso(ctx: _Context) -> VerificationRow:
     """skglm's ``GroupLasso`` at the converted strength.
 
     The MAP minimizes ``SSE / (2 sigma^2) + sum_g a_g ||w_g||``; times ``sigma^2 / n`` that is
-    skglm's ``SSE / (2n) + alpha sum_g weights_g ||w_g||`` with ``alpha = sigma^2 / n`` and
-    ``weights = a`` (``Prior.group_lasso_coefs``).
+    skglm's ``SSE / (2n) + alpha sum_g weights_g ||w_g||`` with ``weights_g = sqrt(|g|)`` and
+    ``alpha = sigma^2 / (n b)``, where ``1 / b`` is the mean of ``a_g / sqrt(|g|)``
+    (``Prior.group_lasso_coefs``): for ``GroupLaplace(b, groups)``, whose ``a_g = sqrt(|g|) /
+    b``, that is the README's conversion; other rates keep their ratios in the weights.
     """
     from skglm import GroupLasso
 
@@ -461,9 +463,11 @@ def _skglm_group_lasso(ctx: _Context) -> VerificationRow:
     m = ctx.model
     index, rates = m.prior.group_lasso_coefs(ctx.sigma)
     members = [np.flatnonzero(index == g).tolist() for g in range(rates.size)]
-    alpha = ctx.sigma**2 / m.n * ctx.factor
+    rates = np.asarray(rates, dtype=np.float64)
+    inv_b = float(np.mean(rates / np.sqrt([len(g) for g in members])))
+    alpha = ctx.sigma**2 / m.n * ctx.factor * inv_b
     est = GroupLasso(
-        groups=members, alpha=alpha, weights=np.asarray(rates, dtype=np.float64), tol=1e-12,
+        groups=members, alpha=alpha, weights=rates / inv_b, tol=1e-12,
         max_iter=1000, max_epochs=100_000, fit_intercept=m.fit_intercept,
     )  # fmt: skip
     with warnings.catch_warnings():
@@ -473,7 +477,7 @@ def _skglm_group_lasso(ctx: _Context) -> VerificationRow:
     return ctx.row(
         f"skglm GroupLasso(alpha={alpha:.4g})", np.asarray(est.coef_, dtype=np.float64), b,
         expected=True, tolerance=_TOL_SKLEARN, seconds=time.perf_counter() - t0,
-        note="weights = the prior's group rates, alpha = sigma^2 / n",
+        note="alpha = sigma^2 / (n b), weights = sqrt(|g|)",
     )  # fmt: skip
 
 
