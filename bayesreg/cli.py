@@ -390,30 +390,10 @@ def _likelihood(kind: str, y: np.ndarray, *, measured: bool = False):
 # ---------------------------------------------------------------------------------------------
 # commands
 # ---------------------------------------------------------------------------------------------
-def _report_priors(choice: str, likelihood) -> str:
-    """``--prior`` for this likelihood: a likelihood that is not smooth (least absolute
-    deviations) has its exact MAP, a linear program, with the Laplace prior only (a Gaussian
-    prior makes it a quadratic program, which the package does not solve)."""
-    if likelihood.is_smooth:
-        return choice
-    if choice == "gaussian":
-        raise InputError(
-            f"--prior gaussian has no MAP with --likelihood {likelihood.name}: the likelihood is "
-            "not smooth, and its exact MAP (a linear program) needs the Laplace prior. Use "
-            "--prior laplace."
-        )
-    if choice == "both":
-        _echo(
-            f"prior: laplace only (--likelihood {likelihood.name} is not smooth: its exact MAP is "
-            "a linear program, which needs the Laplace prior)"
-        )
-    return "laplace"
-
-
-def _settings(args: argparse.Namespace, sample: bool, likelihood):
+def _settings(args: argparse.Namespace, sample: bool):
     from bayesreg.report import ReportSettings
 
-    priors = _report_priors(args.prior, likelihood)
+    priors = args.prior
     if not sample:
         return ReportSettings(priors=priors, prior_sd=args.scale, path_points=0, progressbar=False)
     return ReportSettings(
@@ -493,7 +473,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     X, y, info = load_data(args)
     lik = _likelihood(args.likelihood, y, measured=args.data is None)
-    settings = _settings(args, sample=True, likelihood=lik)
+    settings = _settings(args, sample=True)
     with _StopOnSignal() as stop:
 
         def echo(line: str) -> None:
@@ -517,7 +497,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     X, y, info = load_data(args)
     lik = _likelihood(args.likelihood, y, measured=args.data is None)
-    settings = _settings(args, sample=False, likelihood=lik)
+    settings = _settings(args, sample=False)
     if settings.prior_sd is None:
         prior_sd, rule = rep.default_prior_sd(X.to_numpy(), y, lik)
     else:

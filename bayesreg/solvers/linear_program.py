@@ -68,7 +68,7 @@ def _lp_data(model: RegressionModel, a: np.ndarray, pieces: tuple[float, float])
     return c, A
 
 
-def _certificate(model, w, b, r_pos, r_neg, lam, pieces, sigma) -> float:
+def certificate(model, w, b, r_pos, r_neg, lam, pieces, sigma) -> float:
     """KKT residual of the whole problem at (w, b) with the multipliers' subgradient choice."""
     c_pos, c_neg = pieces
     lam = np.clip(lam, -c_neg, c_pos)
@@ -124,5 +124,5 @@ def linear_program_map(
     infeas = float(np.max(np.abs(model.X @ w + b + r_pos - r_neg - model.y), initial=0.0))
     if infeas > 1e-9 * max(1.0, float(np.max(np.abs(model.y), initial=0.0))):
         infeas = np.inf  # the equality constraints do not hold: not a solution
-    resid = _certificate(model, w, b, r_pos, r_neg, res.eqlin.marginals, pieces, sigma)
+    resid = certificate(model, w, b, r_pos, r_neg, res.eqlin.marginals, pieces, sigma)
     return LinearProgramSolution(w, b, int(res.nit), resid, target, infeas, res.message)

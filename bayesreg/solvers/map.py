@@ -39,9 +39,12 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
   deviations): with an L1 prior the MAP at fixed sigma is a linear program, solved exactly by
   HiGHS and certified by the KKT residual of the whole problem computed from its multipliers
   (:mod:`bayesreg.solvers.linear_program`); an estimated sigma alternates it with the exact
-  sigma update. ``"auto"`` picks it for such likelihoods; a Gaussian prior (a quadratic
-  program) is refused with the reason. The smooth methods above refuse a likelihood that is
-  not smooth.
+  sigma update. ``"auto"`` picks it for such likelihoods.
+* ``"quadratic_program"`` (the same likelihoods with a Gaussian or elastic-net prior, an L2
+  part on every coefficient): a convex QP, solved by HiGHS' active-set QP (``highspy``),
+  polished on its active set and certified the same way
+  (:mod:`bayesreg.solvers.quadratic_program`). ``"auto"`` picks it for such a pair. The
+  smooth methods above refuse a likelihood that is not smooth.
 
 A likelihood with estimated shape parameters (``StudentTLikelihood(nu=None)``,
 ``NegativeBinomialLikelihood(alpha=None)``) is refused (capability ``KNOWN_SHAPE``): sample
@@ -94,12 +97,21 @@ from bayesreg.model import RegressionModel, check_model
 from bayesreg.solvers._problem import MapProblem, problem_for
 from bayesreg.solvers.linear_program import LP_NEEDS, linear_program_map
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
+from bayesreg.solvers.quadratic_program import QP_NEEDS, quadratic_program_map
 from bayesreg.solvers.working_set import working_set_lasso
 
 __all__ = ["MAP_METHODS", "ConvergenceWarning", "MapEstimate", "map_estimate"]
 
 #: methods accepted by :func:`map_estimate`
-MAP_METHODS = ("auto", "closed_form", "fista", "ista", "lbfgs", "linear_program")
+MAP_METHODS = (
+    "auto", "closed_form", "fista", "ista", "lbfgs", "linear_program", "quadratic_program",
+)  # fmt: skip
+
+#: the exact routes of a piecewise-linear likelihood: method -> solver at a fixed sigma
+_PIECEWISE_SOLVERS = {
+    "linear_program": linear_program_map,
+    "quadratic_program": quadratic_program_map,
+}
 
 #: what each method needs of (prior, likelihood), and what to say when it is missing
 _CLOSED_FORM = (GAUSSIAN_PENALTY, QUADRATIC_LIKELIHOOD, FIXED_SIGMA)
@@ -129,6 +141,11 @@ _METHOD_NEEDS = {
         LP_NEEDS,
         "method='linear_program' is the exact MAP of a piecewise-linear likelihood (Laplace) "
         "with an L1 (Laplace) prior.",
+    ),
+    "quadratic_program": (
+        QP_NEEDS,
+        "method='quadratic_program' is the exact MAP of a piecewise-linear likelihood "
+        "(Laplace) with a Gaussian or elastic-net prior (an L2 part on every coefficient).",
     ),
 }
 
@@ -208,15 +225,17 @@ def _resolve_method(model: RegressionModel, method: str) -> str:
 
 def _resolve_non_smooth(model: RegressionModel) -> str:
     """A likelihood that is not smooth: the linear program, or a message saying why not."""
-    reason = explain("map_estimate", LP_NEEDS, model.prior, model.likelihood)
-    if reason is None:
+    prior, lik = model.prior, model.likelihood
+    if explain("map_estimate", LP_NEEDS, prior, lik) is None:
         return "linear_program"
+    reason = explain("map_estimate", QP_NEEDS, prior, lik)
+    if reason is None:
+        return "quadratic_program"
     raise ValueError(
         f"{reason}. The likelihood is not smooth (Likelihood.is_smooth is False), so the "
-        "gradient-based MAP solvers do not apply; its exact route is a linear program, which "
-        "needs an L1 (Laplace) prior. A Gaussian prior makes the problem a "
-        "quadratic program, which is not offered: use a Laplace prior, or sample the posterior "
-        "(sample_posterior / fit_method='sample')."
+        "gradient-based MAP solvers do not apply; its exact routes are a linear program (an "
+        "L1 prior) and a quadratic program (a Gaussian or elastic-net prior). For this prior "
+        "sample the posterior instead (sample_posterior / fit_method='sample')."
     )
 
 
@@ -561,7 +580,8 @@ def map_estimate(
     Parameters
     ----------
     model : RegressionModel
-    method : {"auto", "closed_form", "fista", "ista", "lbfgs", "linear_program"}, default "auto"
+    method : {"auto", "closed_form", "fista", "ista", "lbfgs", "linear_program", \
+"quadratic_program"}, default "auto"
     tol : float, default 1e-10
         Relative KKT tolerance.
     max_iter : int, default 20000
@@ -595,8 +615,8 @@ def map_estimate(
     max_iter = check_positive_int(max_iter, "max_iter", "map_estimate")
     require("map_estimate", [HAS_MAP, KNOWN_SHAPE], model.prior, model.likelihood)
     resolved = _resolve_method(model, method)
-    if resolved == "linear_program":
-        return _linear_program_estimate(model, tol, warn)
+    if resolved in _PIECEWISE_SOLVERS:
+        return _linear_program_estimate(model, resolved, tol, warn)
     start = time.perf_counter()
     with _blas_threads_for(model.n * model.p):
         prob = problem_for(model, evaluator=evaluator)
@@ -631,22 +651,26 @@ def map_estimate(
 
 
 # -- the linear-program route (piecewise-linear likelihoods: bayesreg.solvers.linear_program) --
-def _linear_program_estimate(model: RegressionModel, tol: float, warn: bool) -> MapEstimate:
-    """The MAP by the exact LP, with its own certificate as the optimality (caller's units);
-    with an estimated sigma, alternated with the exact sigma update (:func:`_lp_joint_sigma`)."""
+def _linear_program_estimate(
+    model: RegressionModel, method: str, tol: float, warn: bool
+) -> MapEstimate:
+    """The MAP by the exact LP or QP (``method``), with its own certificate as the optimality
+    (caller's units); with an estimated sigma, alternated with the exact sigma update
+    (:func:`_lp_joint_sigma`)."""
     start = time.perf_counter()
     prob = problem_for(model, evaluator="numpy")
+    solver = _PIECEWISE_SOLVERS[method]
     if prob.sigma_estimated:
-        sol, log_sigma, r_sigma, target_sigma, failure = _lp_joint_sigma(prob, tol)
+        sol, log_sigma, r_sigma, target_sigma, failure = _lp_joint_sigma(prob, solver, tol)
     else:
         sol, log_sigma, r_sigma, target_sigma, failure = (
-            linear_program_map(model, tol=tol), None, 0.0, 1.0, None
+            solver(model, tol=tol), None, 0.0, 1.0, None
         )  # fmt: skip
     converged = failure is None and sol.converged and r_sigma <= target_sigma
     if not converged and warn:
         warnings.warn(
             failure
-            or f"map_estimate(method='linear_program') did not converge: KKT residual "
+            or f"map_estimate(method={method!r}) did not converge: KKT residual "
             f"{sol.residual:.3g} (tolerance {sol.target:.3g}), sigma gradient {r_sigma:.3g} "
             f"(tolerance {target_sigma:.3g}), constraint violation {sol.infeasibility:.3g} "
             f"(HiGHS: {sol.message}).",
@@ -657,7 +681,7 @@ def _linear_program_estimate(model: RegressionModel, tol: float, warn: bool) -> 
         coef=sol.coef,
         intercept=sol.intercept,
         sigma=None if log_sigma is None else prob.sigma_of(log_sigma),
-        method="linear_program",
+        method=method,
         n_iter=max(sol.n_iter, 1),
         converged=converged,
         optimality=float(max(sol.residual, r_sigma)),
@@ -668,8 +692,9 @@ def _linear_program_estimate(model: RegressionModel, tol: float, warn: bool) -> 
     )
 
 
-def _lp_joint_sigma(prob: MapProblem, tol: float, max_rounds: int = 200):
-    """The joint MAP over (w, b, sigma): the exact LP in (w, b) at fixed sigma alternated with
+def _lp_joint_sigma(prob: MapProblem, solver, tol: float, max_rounds: int = 200):
+    """The joint MAP over (w, b, sigma): the exact LP or QP (``solver``) in (w, b) at fixed
+    sigma alternated with
     the exact update of log sigma (:func:`_sigma_update`; the objective is convex in it).
 
     Each step minimizes its block exactly, so the objective decreases; at a fixed point the
@@ -686,7 +711,7 @@ def _lp_joint_sigma(prob: MapProblem, tol: float, max_rounds: int = 200):
     target_sigma = tol * max(1.0, abs(prob.sigma_grad(w0, b0, log_sigma)))
     sol, r_sigma, n_iter = None, np.inf, 0
     for _ in range(max_rounds):
-        sol = linear_program_map(prob.model, tol=tol, sigma=prob.sigma_of(log_sigma))
+        sol = solver(prob.model, tol=tol, sigma=prob.sigma_of(log_sigma))
         n_iter += sol.n_iter
         sol = sol._replace(n_iter=n_iter)  # simplex iterations of every round
         if not np.all(np.isfinite(sol.coef)):
