@@ -33,6 +33,7 @@ __all__ = [
     "PIECEWISE_LINEAR_LIKELIHOOD",
     "QUADRATIC_LIKELIHOOD",
     "SCALAR_SCALE",
+    "SHAPE_MAP",
     "SKLEARN_LOSS",
     "SMOOTH_LIKELIHOOD",
     "SMOOTH_PRIOR",
@@ -111,6 +112,21 @@ KNOWN_SHAPE = Need(
     "a likelihood whose shape parameters are known (no Likelihood.estimated_shapes: "
     "StudentTLikelihood(nu=None) and NegativeBinomialLikelihood(alpha=None) estimate theirs)",
     lambda p, lik: not lik.estimated_shapes,
+)
+SHAPE_MAP = Need(
+    "a likelihood whose shape parameters are known, or one estimated shape whose prior density "
+    "is bounded at 0 (a Gamma shape >= 1, as StudentTLikelihood(nu=None)'s Gamma(2, b)) and "
+    "with an analytic derivative (Likelihood.shape_gradients); NegativeBinomialLikelihood("
+    "alpha=None)'s Gamma(1/2, .) density is unbounded as alpha -> 0, so its joint MAP does not "
+    "exist",
+    lambda p, lik: (
+        not lik.estimated_shapes
+        or (
+            len(lik.estimated_shapes) == 1
+            and lik.shape_gradients
+            and all(s.shape >= 1.0 for s in lik.estimated_shapes)
+        )
+    ),
 )
 BERNOULLI_LIKELIHOOD = Need(
     "a Bernoulli (logistic) likelihood (Likelihood.kernel == 'bernoulli')",

@@ -154,6 +154,8 @@ class Likelihood(ABC):
     is_smooth: ClassVar[bool] = True
     #: True when y is a class label (the classifier facade takes it, the regressor refuses it)
     classifier: ClassVar[bool] = False
+    #: True when :meth:`dlogpdf_dlogshape` is implemented (the joint MAP over a shape)
+    shape_gradients: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -229,6 +231,12 @@ class Likelihood(ABC):
         """d logpdf(eta, y, sigma) / d log(sigma), the full normalized log-likelihood's
         derivative (for the sigma block of the MAP solvers); only when ``has_sigma``."""
         raise ValueError(f"{self!r} has no noise scale sigma.")
+
+    def dlogpdf_dlogshape(self, name: str, eta: np.ndarray, y: np.ndarray, sigma: float) -> float:
+        """d logpdf(eta, y, sigma) / d log(theta) for the bound shape parameter ``name`` (the
+        full normalized log-likelihood; for the shape block of the joint MAP); only where
+        ``shape_gradients``."""
+        raise ValueError(f"{self!r} has no derivative in its shape parameter {name!r}.")
 
     def mean(self, eta: np.ndarray) -> np.ndarray:
         """E[y | eta], elementwise (the inverse link): the predictive mean of one draw."""
@@ -414,8 +422,8 @@ class StudentTLikelihood(ScaleLikelihood):
         ``b^2 nu exp(-b nu)`` with ``b = 0.1`` by default (Juarez & Steel 2010, the prior the
         Stan prior-choice recommendations give): mean 20, mode 10, ``P(nu < 2) = 1.8%``, so it
         lets the data choose between heavy tails and near-Gaussian noise. NUTS samples
-        ``log nu``; the posterior has ``nu``. The MAP solvers refuse an estimated nu (sample
-        the posterior instead).
+        ``log nu``; the posterior has ``nu``. ``map_estimate`` gives the joint MAP over nu too
+        (profiled: ``MapEstimate.shapes["nu"]``); the estimators' MAP refuses it.
     sigma : float or None, default None
         Known scale; ``None``: estimated with a HalfNormal prior (see :class:`ScaleLikelihood`).
     sigma_prior_scale : float or None, default None
@@ -533,6 +541,21 @@ class StudentTLikelihood(ScaleLikelihood):
         _, r2 = self._r2(eta, y)
         nu = self._nu()
         return float(-np.size(r2) + (nu + 1.0) * np.sum(r2 / (nu * sigma**2 + r2)))
+
+    shape_gradients = True
+
+    def dlogpdf_dlogshape(self, name, eta, y, sigma):
+        # nu d/dnu of the log density: (nu / 2) [psi((nu + 1) / 2) - psi(nu / 2) - 1 / nu
+        # - log(1 + z^2 / nu) + (nu + 1) z^2 / (nu (nu + z^2))], z = r / sigma
+        if name != "nu":
+            return super().dlogpdf_dlogshape(name, eta, y, sigma)
+        _, r2 = self._r2(eta, y)
+        nu, z2 = self._nu(), r2 / sigma**2
+        per_row = (
+            special.digamma(0.5 * (nu + 1.0)) - special.digamma(0.5 * nu) - 1.0 / nu
+            - np.log1p(z2 / nu) + (nu + 1.0) * z2 / (nu * (nu + z2))
+        )  # fmt: skip
+        return float(0.5 * nu * np.sum(per_row))
 
     def variance(self, eta, sigma=1.0):
         # sigma^2 nu / (nu - 2) for nu > 2; infinite (heavier tails than any variance) otherwise
@@ -717,7 +740,8 @@ class NegativeBinomialLikelihood(_CountLikelihood):
         Poisson (alpha = 0) and decays away from it, yet leaves ``P(alpha > 1) = 32%`` and
         ``P(alpha > 4) = 4.6%``: weakly informative on the scale of the frailty sd. NUTS
         samples ``log alpha``; the posterior has ``alpha``. The MAP solvers refuse an estimated
-        alpha (sample the posterior instead).
+        alpha: this prior's density is unbounded as alpha -> 0, so the joint MAP does not
+        exist (sample the posterior instead).
     alpha_prior_scale : float or None, default None
         The half-normal scale ``s`` of ``sqrt(alpha)``'s prior; ``None``: 1. Only with
         ``alpha=None``.

@@ -46,9 +46,11 @@ ValueError naming the method, the prior, the likelihood and the missing capabili
   (:mod:`bayesreg.solvers.quadratic_program`). ``"auto"`` picks it for such a pair. The
   smooth methods above refuse a likelihood that is not smooth.
 
-A likelihood with estimated shape parameters (``StudentTLikelihood(nu=None)``,
-``NegativeBinomialLikelihood(alpha=None)``) is refused (capability ``KNOWN_SHAPE``): sample
-its posterior, or fix the parameter.
+A likelihood with an estimated shape parameter whose prior density is bounded at 0
+(``StudentTLikelihood(nu=None)``, nu ~ Gamma(2, b)) gets the joint MAP by profiling over the
+log shape (:mod:`bayesreg.solvers.shapes`; ``MapEstimate.shapes``);
+``NegativeBinomialLikelihood(alpha=None)`` is refused (capability ``SHAPE_MAP``): the
+Gamma(1/2, .) density of alpha is unbounded at 0, so the joint MAP does not exist.
 
 With an estimated sigma the (w, b) block is solved by the method above at fixed sigma and
 sigma by an exact 1-D update (the objective is strictly convex in log sigma), alternating until
@@ -72,7 +74,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -82,9 +84,9 @@ from bayesreg._capabilities import (
     FIXED_SIGMA,
     GAUSSIAN_PENALTY,
     HAS_MAP,
-    KNOWN_SHAPE,
     L1_PART,
     QUADRATIC_LIKELIHOOD,
+    SHAPE_MAP,
     SMOOTH_LIKELIHOOD,
     SMOOTH_PRIOR,
     explain,
@@ -98,6 +100,7 @@ from bayesreg.solvers._problem import MapProblem, problem_for
 from bayesreg.solvers.linear_program import LP_NEEDS, linear_program_map
 from bayesreg.solvers.proximal import fista_step, ista_step, prox_init
 from bayesreg.solvers.quadratic_program import QP_NEEDS, quadratic_program_map
+from bayesreg.solvers.shapes import shape_profile_map
 from bayesreg.solvers.working_set import working_set_lasso
 
 __all__ = ["MAP_METHODS", "ConvergenceWarning", "MapEstimate", "map_estimate"]
@@ -183,6 +186,9 @@ class MapEstimate(Result):
         Wall time of the solve.
     evaluator : str
         Which evaluator computed the smooth part: ``"graph"`` or ``"numpy"``.
+    shapes : dict of str to float
+        The MAP of each estimated shape parameter of the likelihood (``{"nu": ...}`` for
+        ``StudentTLikelihood(nu=None)``); empty when every shape is known.
     """
 
     coef: np.ndarray
@@ -196,6 +202,7 @@ class MapEstimate(Result):
     tol: float = 1e-10
     seconds: float = 0.0
     evaluator: str = "graph"
+    shapes: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_nonzero(self) -> int:
@@ -613,7 +620,15 @@ def map_estimate(
     check_choice(method, "MAP method", MAP_METHODS)
     tol = check_positive(tol, "tol", "map_estimate")
     max_iter = check_positive_int(max_iter, "max_iter", "map_estimate")
-    require("map_estimate", [HAS_MAP, KNOWN_SHAPE], model.prior, model.likelihood)
+    require("map_estimate", [HAS_MAP, SHAPE_MAP], model.prior, model.likelihood)
+    if model.likelihood.estimated_shapes:  # profile over the shape (bayesreg.solvers.shapes)
+        inner = "numpy" if evaluator == "auto" else evaluator
+
+        def solve(bound: RegressionModel, start: MapEstimate | None) -> MapEstimate:
+            return map_estimate(bound, method=method, tol=tol, max_iter=max_iter,
+                                evaluator=inner, warn=False, init=start)  # fmt: skip
+
+        return shape_profile_map(model, solve, tol=tol, warn=warn)
     resolved = _resolve_method(model, method)
     if resolved in _PIECEWISE_SOLVERS:
         return _linear_program_estimate(model, resolved, tol, warn)
