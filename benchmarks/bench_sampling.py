@@ -23,7 +23,9 @@ PyMC's own ``sampling_time`` for the plain baseline).
 Logistic (``--only logistic``): standardized breast cancer (n=569, p=30), Gaussian prior tau=1,
 flat intercept, the package defaults (4 chains x 1000 draws + 1000 tune, default threads);
 ESS/s = min bulk ESS over w / wall clock of the second (compiled) call; rows: plain
-``pm.sample``, the default, the default with nutpie's low-rank mass matrix, ``backend="gibbs"``
+``pm.sample``, the default (which picks nutpie's low-rank mass matrix for this model:
+``bayesreg.sampling.nutpie_nuts.low_rank_by_default``), the default forced to the diagonal mass
+matrix, ``backend="gibbs"``
 (Polya-Gamma); ratios to the plain baseline and to Stan's 1300/s (``STAN_ESS_PER_S``, quoted
 from issue 14); and the static Bernoulli kernel's cost per logp + gradient.
 
@@ -268,10 +270,10 @@ def bench_logistic(args, out):
     rows["plain pm.sample"] = _logistic_row(idata, wall, t_sample)
     runs = [("ours: default", {})]
     if _has("nutpie"):
-        # nutpie's low-rank-modified mass matrix (a nutpie.sample option sample_posterior
-        # passes through): the posterior's correlations (radius / perimeter / area) are what
-        # makes the diagonal mass matrix take ~25 leapfrog steps per draw
-        runs.append(("ours: default, low-rank mass", {"low_rank_modified_mass_matrix": True}))
+        # the default picks nutpie's low-rank-modified mass matrix here (a Bernoulli likelihood
+        # on a design with cond 1e5: radius / perimeter / area); the diagonal one, which the
+        # default was before, takes ~23 leapfrog steps per draw against ~7
+        runs.append(("ours: diagonal mass", {"low_rank_modified_mass_matrix": False}))
     if _has("polyagamma"):
         runs.append(("ours: gibbs (PG)", {"backend": "gibbs"}))
     for label, extra in runs:
@@ -282,22 +284,23 @@ def bench_logistic(args, out):
         t0 = time.perf_counter()
         idata = sample_posterior(model, progressbar=False, **kw, **extra)
         rows[label] = _logistic_row(idata, wall1, time.perf_counter() - t0)
-        rows[label]["backend"] = idata.posterior.attrs["backend"] + (
-            f"/{idata.posterior.attrs['nutpie_backend']}"
-            if "nutpie_backend" in idata.posterior.attrs else "")  # fmt: skip
+        attrs = idata.posterior.attrs
+        rows[label]["backend"] = attrs["backend"] + (
+            f"/{attrs['nutpie_backend']}/{attrs['mass_matrix']}"
+            if "nutpie_backend" in attrs else "")  # fmt: skip
     base = rows["plain pm.sample"]["ess_per_s"]
     print(
         f"\n== logistic: standardized breast cancer (n=569, p=30), Gaussian prior tau=1, flat "
         f"intercept, {kw['chains']} chains x {kw['draws']} draws (+{kw['tune']} tune), default "
         f"threads; ESS/s = min bulk ESS over w / wall clock (second call: compile excluded) =="
     )
-    print(f"{'sampler':30s} {'resolved':14s} {'min ESS w':>9s} {'ESS b':>7s} {'steps':>6s} "
+    print(f"{'sampler':30s} {'resolved':24s} {'min ESS w':>9s} {'ESS b':>7s} {'steps':>6s} "
           f"{'wall':>6s} {'ESS/s':>7s} {'vs plain':>8s} {'vs Stan':>7s}")  # fmt: skip
     for name, r in rows.items():
         r["ratio_plain"] = r["ess_per_s"] / base
         r["ratio_stan"] = r["ess_per_s"] / STAN_ESS_PER_S
         print(
-            f"{name:30s} {r.get('backend', 'pymc'):14s} {r['min_ess']:9.0f} "
+            f"{name:30s} {r.get('backend', 'pymc'):24s} {r['min_ess']:9.0f} "
             f"{r['ess_intercept']:7.0f} {r.get('steps_per_draw', float('nan')):6.1f} "
             f"{r['wall_excl_compile']:6.2f} {r['ess_per_s']:7.0f} {r['ratio_plain']:8.2f} "
             f"{r['ratio_stan']:7.2f}"

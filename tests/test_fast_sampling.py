@@ -300,3 +300,43 @@ def test_buffer_reads_the_prior_of_the_model_passed(sparse_regression, rng):
     np.testing.assert_array_equal(
         data.buffer()[fl.HEADER : end], data.buffer(wide)[fl.HEADER : end]
     )
+
+
+def test_low_rank_mass_matrix_is_the_default_only_where_it_pays(sparse_classification, rng):
+    """nutpie's low-rank mass matrix is chosen by capability: a likelihood that is not
+    quadratic on an ill-conditioned design (breast cancer: cond 1e5 after standardizing);
+    not with a Gaussian likelihood, nor on a well-conditioned design (the measurements behind
+    both thresholds are in ``bayesreg.sampling.defaults``)."""
+    from sklearn.datasets import load_breast_cancer
+
+    from bayesreg.sampling.nutpie_nuts import design_condition, low_rank_by_default
+
+    X, y = load_breast_cancer(return_X_y=True)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    logistic = RegressionModel(Z, y, Gaussian(1.0), BernoulliLikelihood())
+    # independent reference: numpy's 2-norm condition number of the correlation matrix
+    np.testing.assert_allclose(
+        design_condition(logistic), np.linalg.cond(np.corrcoef(X.T)), rtol=1e-6
+    )
+    assert design_condition(logistic) > 1e4
+    assert low_rank_by_default(logistic)
+    gaussian_lik = RegressionModel(Z, Z @ rng.standard_normal(30), Gaussian(1.0))
+    assert not low_rank_by_default(gaussian_lik)
+    c = sparse_classification
+    well_conditioned = RegressionModel(c.X, c.y, Gaussian(1.0), BernoulliLikelihood())
+    assert design_condition(well_conditioned) < 100
+    assert not low_rank_by_default(well_conditioned)
+    wide = RegressionModel(rng.standard_normal((20, 40)), (rng.random(20) < 0.5) * 1.0,
+                           Gaussian(1.0), BernoulliLikelihood())  # fmt: skip
+    assert not low_rank_by_default(wide)  # p >= n: the correlation matrix is singular
+
+
+def test_sampler_records_the_mass_matrix_it_used(sparse_classification):
+    """The attrs say which mass matrix ran; the caller's keyword overrides the default."""
+    pytest.importorskip("nutpie")
+    c = sparse_classification
+    m = RegressionModel(c.X, c.y, Gaussian(1.0), BernoulliLikelihood())
+    kw = dict(draws=50, tune=50, chains=1, random_seed=3, progressbar=False)
+    assert sample_posterior(m, **kw).posterior.attrs["mass_matrix"] == "diagonal"
+    forced = sample_posterior(m, low_rank_modified_mass_matrix=True, **kw)
+    assert forced.posterior.attrs["mass_matrix"] == "low_rank"

@@ -29,7 +29,10 @@ Backends
     callback; PyTensor's disk cache serves its C code to every model. Both evaluate the model's
     own log posterior (tested to 1e-10 at random points); with a Gaussian likelihood and
     p < n both write the data term with sufficient statistics (O(p^2) per gradient instead of
-    O(n p)). Measured by ``benchmarks/bench_sampling.py``.
+    O(n p)). For a likelihood that is not quadratic on an ill-conditioned design
+    (``nutpie_nuts.low_rank_by_default``) nutpie's low-rank-modified mass matrix is the
+    default (``low_rank_modified_mass_matrix=False`` turns it off; ``attrs["mass_matrix"]``
+    says which ran). Measured by ``benchmarks/bench_sampling.py``.
 ``"pymc"``
     PyMC's NUTS on the same sampling graph. The step method (which holds the compiled
     log-density and gradient) is built once per model and reused: the prior scale is a shared
@@ -53,7 +56,7 @@ Backends
     Bernoulli likelihood with a Gaussian, Laplace or elastic-net prior: no gradients, no
     tuning (``tune`` burn-in sweeps are discarded), ``sample_stats.lp``. Needs the
     ``polyagamma`` package (the ``fast`` extra). ``"auto"`` does not choose it: on
-    standardized breast cancer it gives 0.5-0.65x the ESS/s of the default NUTS.
+    standardized breast cancer it gives 0.16x the ESS/s of the default NUTS.
     For a ``Horseshoe`` or ``RegularizedHorseshoe`` prior (Gaussian or Bernoulli likelihood):
     the exact blocked Gibbs sweeps of ``bayesreg.horseshoe_gibbs`` (``bayesreg.sampling.hs_gibbs``;
     keywords ``cores`` and ``local_update``). ``"auto"`` chooses them where NUTS is slow: a

@@ -12,6 +12,8 @@ __all__ = [
     "COLLAPSED_TARGET_ACCEPT",
     "DRAWS",
     "FAST_EXTRA",
+    "LOW_RANK_MAX_FEATURES",
+    "LOW_RANK_MIN_CONDITION",
     "MAX_FEATURES",
     "MAX_TREEDEPTH",
     "NUTPIE_BACKENDS",
@@ -36,6 +38,20 @@ COLLAPSED_TARGET_ACCEPT = 0.9
 
 #: the largest p for which the collapsed graph is used (its gradient costs O(p^3))
 MAX_FEATURES = 400
+
+#: nutpie's low-rank-modified mass matrix is the default for a likelihood that is not
+#: quadratic (its gradient reads all n rows) when the condition number of the design's
+#: correlation matrix exceeds this (and p < n). Measured (min bulk ESS over w per second,
+#: 4 x 1000 + 1000, benchmarks/bench_sampling.py --only logistic and the rows quoted in
+#: ``bayesreg.sampling.nutpie_nuts.low_rank_by_default``): breast cancer logistic (cond 1e5)
+#: 2.5-3x the diagonal's; an AR(1) design rho = 0.9, n = 1000, p = 100 (cond 584) logistic
+#: 1.7x; but 0.3x with a Gaussian likelihood on that design (the sufficient-statistics
+#: gradient is so cheap that the low-rank bookkeeping dominates) and 0.1x on an uncorrelated
+#: p = 100 design (cond 3.6), where there is nothing to learn.
+LOW_RANK_MIN_CONDITION = 100.0
+
+#: the largest p for which that condition number is computed (an O(n p^2) Gram matrix)
+LOW_RANK_MAX_FEATURES = 1000
 
 #: the supported values of ``backend``
 BACKENDS = ("pymc", "nutpie", "numpyro", "exact", "gibbs", "auto")
