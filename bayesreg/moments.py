@@ -38,7 +38,7 @@ the data; the mean is ``K + m`` rounded once at the end.
 
 * :func:`moments_map`: the MAP (= penalized solution) for a prior with an elastic penalty
   ``a ||w||_1 + c ||w||^2 / 2`` (Gaussian, Laplace, ElasticNet) and a Gaussian likelihood with
-  known sigma, by the package's working-set Gram coordinate descent
+  sigma known or estimated, by the package's working-set Gram coordinate descent
   (:func:`bayesreg.solvers.working_set.working_set_lasso`, on a
   :meth:`~bayesreg.solvers.working_set.GramCache.from_gram` cache);
 * :func:`moments_posterior`: the exact conjugate posterior (a Gaussian prior with known sigma,
@@ -48,8 +48,8 @@ the data; the mean is ``K + m`` rounded once at the end.
   sampler: NUTS on the hyperparameters with w and b integrated out (O(p^3) per gradient), then
   exact draws of (w, b) (:class:`bayesreg.sampling.collapsed.CollapsedHorseshoe`).
 
-Not yet from moments: the MAP with sigma estimated and the numba NUTS kernels of
-:mod:`bayesreg._fastlogp` (both read a ``RegressionModel``).
+Not yet from moments: the numba NUTS kernels of :mod:`bayesreg._fastlogp` (they read a
+``RegressionModel``).
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ from scipy import linalg
 
 from bayesreg._capabilities import (
     ELASTIC_PENALTY,
-    FIXED_SIGMA,
     HAS_MAP,
     QUADRATIC_LIKELIHOOD,
     require,
@@ -396,10 +395,65 @@ def _known_sigma_terms(moments: Moments, w: np.ndarray, sigma: float, fit_interc
     """(G, q, -log likelihood at w with the best intercept, smooth gradient in w)."""
     G, q, r = moments.quadratic(fit_intercept)
     Gw = G @ w
-    sse = max(r - 2.0 * float(w @ q) + float(w @ Gw), 0.0)
+    sse = _sse(r, q, w, Gw)
     n = moments.n
     nll = sse / (2.0 * sigma**2) + n * np.log(sigma) + 0.5 * n * np.log(2.0 * np.pi)
     return G, q, nll, (Gw - q) / sigma**2
+
+
+def _sse(r: float, q: np.ndarray, w: np.ndarray, Gw: np.ndarray) -> float:
+    """SSE at w with the best intercept, ``r - 2 w'q + w'G w`` (>= 0 up to rounding)."""
+    return max(r - 2.0 * float(w @ q) + float(w @ Gw), 0.0)
+
+
+@dataclass(frozen=True)
+class _GramProblem:
+    """The (w | sigma) block of the MAP from the moments, in rescaled coordinates u = s w."""
+
+    moments: Moments
+    prior: Prior
+    fit_intercept: bool
+    G: np.ndarray
+    q: np.ndarray
+    r: float
+    s: np.ndarray
+    gram: GramCache
+
+    @classmethod
+    def of(cls, moments: Moments, prior: Prior, fit_intercept: bool) -> _GramProblem:
+        G, q, r = moments.quadratic(fit_intercept)
+        s = np.sqrt(np.diag(G) / moments.n)
+        s[s == 0.0] = 1.0  # a constant column carries no information: left unscaled
+        gram = GramCache.from_gram(G / np.outer(s, s), q / s)
+        return cls(moments, prior, fit_intercept, G, q, r, s, gram)
+
+    def residual_u(self, w: np.ndarray, sigma: float) -> float:
+        """The block's KKT residual in u (the scale-free measure the tolerance refers to)."""
+        g_w = (self.G @ w - self.q) / sigma**2
+        return float(np.max(self.prior.kkt_residual(w, g_w, sigma) / self.s))
+
+    def solve(self, w: np.ndarray, sigma: float, target: float, max_iter: int):
+        """``(w, iterations)`` with the block's KKT residual in u at most ``target``."""
+        a, c = self.prior.elastic_coefs(sigma)
+        v, p, s = sigma**2, self.moments.p, self.s
+        # working_set_lasso minimizes v times the objective: its tolerance is scaled alike
+        res = working_set_lasso(
+            None, None, np.full(p, v * a) / s, np.full(p, v * c) / s**2, s * w,
+            0.5 * v * target, max_iter, gram=self.gram,
+        )  # fmt: skip
+        return res.u / s, int(res.n_iter)
+
+    def sigma_terms(self, w: np.ndarray, log_sigma: float, h: float) -> tuple[float, float]:
+        """(F, dF/dlog sigma) with w fixed, sigma ~ HalfNormal(h) (no Jacobian: MAP)."""
+        n, sigma = self.moments.n, float(np.exp(log_sigma))
+        sse = _sse(self.r, self.q, w, self.G @ w)
+        value = sse / (2 * sigma**2) + n * log_sigma + 0.5 * n * np.log(2 * np.pi)
+        value += 0.5 * (sigma / h) ** 2 + np.log(h) + 0.5 * np.log(0.5 * np.pi)
+        value -= self.prior.logpdf(w, sigma)
+        grad = -sse / sigma**2 + n + (sigma / h) ** 2
+        if self.prior.scale_by_sigma:  # a scale family in sigma: d/dl -log p = p - w.grad P
+            grad += self.moments.p - float(w @ self.prior.penalty_grad(w, sigma))
+        return float(value), float(grad)
 
 
 def moments_map(
@@ -414,17 +468,24 @@ def moments_map(
 ) -> MapEstimate:
     """The MAP estimate from the moments alone: O(p^2) per iteration, whatever n.
 
-    Minimizes over (w, b), with sigma known::
+    Minimizes over (w, b) and, when the likelihood estimates it, over sigma::
 
-        F(w, b) = SSE(w, b) / (2 sigma^2) + n log sigma + n log(2 pi) / 2 + P(w; sigma)
+        F(w, b, sigma) = SSE(w, b) / (2 sigma^2) + n log sigma + n log(2 pi) / 2
+                         + P(w; sigma) [+ sigma^2 / (2 h^2) + log h + log(pi / 2) / 2]
 
     where ``SSE = Syy - 2 w'Sxy + w'Sxx w + n (ybar - xbar'w - b)^2`` (raw moments without
-    an intercept) and ``P = a ||w||_1 + c ||w||^2 / 2`` the prior's elastic penalty (Gaussian:
-    a = 0; Laplace; ElasticNet). The intercept is ``ybar - xbar'w``. As
-    :func:`bayesreg.map_estimate` does, the problem is solved in rescaled coordinates
-    ``u = s w`` (s the columns' root-mean-square after centring) by the working-set Gram
-    coordinate descent, and ``tol`` is relative to the KKT residual of the null model: the
-    same estimate as ``map_estimate`` on the full data, to that tolerance.
+    an intercept), ``P = a ||w||_1 + c ||w||^2 / 2 + log Z`` the prior's elastic penalty
+    (Gaussian: a = 0; Laplace; ElasticNet; ``scale_by_sigma`` priors scale with sigma) and the
+    bracket sigma's HalfNormal(h) prior (h: ``sigma_prior_scale``, else 2.5 sd(y), from the
+    moments), with no log-Jacobian (PyMC's MAP convention, as :func:`bayesreg.map_estimate`).
+    The intercept is ``ybar - xbar'w``. As ``map_estimate`` does, the (w | sigma) block is
+    solved in rescaled coordinates ``u = s w`` (s the columns' root-mean-square after
+    centring) by the working-set Gram coordinate descent; with sigma estimated, that block and
+    the exact minimum over log sigma (a strictly convex 1-d problem with w fixed) alternate.
+    ``tol`` is relative to the KKT residual of the null model (and, with sigma estimated, to
+    |dF/dlog sigma| there): converged means the residual of the *whole* problem, max(block
+    KKT residual in u, |dF/dlog sigma|), is below it. The same estimate as ``map_estimate`` on
+    the full data, to that tolerance.
 
     Parameters
     ----------
@@ -432,12 +493,12 @@ def moments_map(
     prior : Prior
         A prior with an elastic penalty (``Prior.elastic_coefs``).
     likelihood : Likelihood
-        A Gaussian likelihood with known sigma, ``GaussianLikelihood(sigma=...)``.
+        A Gaussian likelihood, sigma known (``GaussianLikelihood(sigma=...)``) or estimated.
     fit_intercept : bool, default True
     tol : float, default 1e-10
         Relative KKT tolerance.
     max_iter : int, default 20000
-        Inner iterations at most.
+        Inner iterations at most (per block solve).
     warn : bool, default True
         Issue a :class:`~bayesreg.ConvergenceWarning` when ``tol`` is not reached.
 
@@ -445,46 +506,103 @@ def moments_map(
     -------
     MapEstimate
         ``method="working_set"``, ``evaluator="moments"``; ``optimality`` is the KKT residual
-        in the caller's units and ``objective`` F at the estimate.
+        in the caller's units (with sigma estimated, the larger of it and |dF/dlog sigma|),
+        ``objective`` F at the estimate and ``sigma`` the estimated sigma (None when known).
     """
     start = time.perf_counter()
     moments = _check_moments(moments, "moments_map")
     check_prior_and_likelihood(prior, likelihood, "moments_map")
     tol = check_positive(tol, "tol", "moments_map")
     max_iter = check_positive_int(max_iter, "max_iter", "moments_map")
-    require("moments_map", [HAS_MAP, ELASTIC_PENALTY, QUADRATIC_LIKELIHOOD, FIXED_SIGMA],
-            prior, likelihood)  # fmt: skip
-    sigma = float(likelihood.fixed_sigma)
-    G, q, _ = moments.quadratic(fit_intercept)
-    s = np.sqrt(np.diag(G) / moments.n)
-    s[s == 0.0] = 1.0  # a constant column carries no information: left unscaled
-    a, c = prior.elastic_coefs(sigma)
-    v, p = sigma**2, moments.p
-    # the null model's KKT residual in u (the scale of the relative tolerance, as map_estimate)
-    target = tol * max(1.0, float(np.max(prior.kkt_residual(np.zeros(p), -q / v, sigma) / s)))
-    gram = GramCache.from_gram(G / np.outer(s, s), q / s)
-    res = working_set_lasso(
-        None, None, np.full(p, v * a) / s, np.full(p, v * c) / s**2, np.zeros(p),
-        0.5 * v * target, max_iter, gram=gram,
-    )  # fmt: skip
-    w = res.u / s
-    _, _, nll, g_w = _known_sigma_terms(moments, w, sigma, fit_intercept)
-    r_u = float(np.max(prior.kkt_residual(w, g_w, sigma) / s))
-    converged = bool(r_u <= target)
+    require("moments_map", [HAS_MAP, ELASTIC_PENALTY, QUADRATIC_LIKELIHOOD], prior, likelihood)
+    prob = _GramProblem.of(moments, prior, fit_intercept)
+    if likelihood.fixed_sigma is not None:
+        sigma, log_sigma = float(likelihood.fixed_sigma), None
+        w, n_iter, r, target, note = _known_sigma_map(prob, sigma, tol, max_iter)
+    else:
+        h = likelihood.sigma_prior_scale_for_sd(float(np.sqrt(moments.yy / moments.n)))
+        w, log_sigma, n_iter, r, target, note = _joint_sigma_map(prob, h, tol, max_iter)
+        sigma = float(np.exp(log_sigma))
+    converged = bool(r <= target) and note is None
     if not converged and warn:
-        warnings.warn(
-            f"moments_map did not converge: KKT residual {r_u:.3g} > tolerance {target:.3g} "
-            f"after {res.n_iter} iterations (max_iter={max_iter}); raise max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=2,
+        why = note or (
+            f"KKT residual {r:.3g} > tolerance {target:.3g} after {n_iter} iterations "
+            f"(max_iter={max_iter}); raise max_iter or tol."
         )
+        warnings.warn(f"moments_map did not converge: {why}", ConvergenceWarning, stacklevel=2)
+    _, _, nll, g_w = _known_sigma_terms(moments, w, sigma, fit_intercept)
+    optimality = float(np.max(prior.kkt_residual(w, g_w, sigma)))
+    objective = float(nll - prior.logpdf(w, sigma))
+    if log_sigma is not None:
+        objective, g_s = prob.sigma_terms(w, log_sigma, h)
+        optimality = max(optimality, abs(g_s))
     b = float(moments.y_mean - moments.x_mean @ w) if fit_intercept else 0.0
     return MapEstimate(
-        coef=w, intercept=b, sigma=None, method="working_set", n_iter=int(res.n_iter),
-        converged=converged, optimality=float(np.max(prior.kkt_residual(w, g_w, sigma))),
-        objective=float(nll - prior.logpdf(w, sigma)), tol=tol,
-        seconds=time.perf_counter() - start, evaluator="moments",
+        coef=w, intercept=b, sigma=None if log_sigma is None else sigma, method="working_set",
+        n_iter=n_iter, converged=converged, optimality=optimality, objective=objective,
+        tol=tol, seconds=time.perf_counter() - start, evaluator="moments",
     )  # fmt: skip
+
+
+def _null_target(prob: _GramProblem, sigma: float, tol: float) -> float:
+    """``tol`` times the block's KKT residual in u at the null model w = 0 (at least tol)."""
+    return tol * max(1.0, prob.residual_u(np.zeros(prob.moments.p), sigma))
+
+
+def _known_sigma_map(prob: _GramProblem, sigma: float, tol: float, max_iter: int):
+    target = _null_target(prob, sigma, tol)
+    w, n_iter = prob.solve(np.zeros(prob.moments.p), sigma, target, max_iter)
+    return w, n_iter, prob.residual_u(w, sigma), target, None
+
+
+def _joint_sigma_map(prob: _GramProblem, h: float, tol: float, max_iter: int):
+    """Alternate the exact log-sigma minimum (w fixed) and the (w | sigma) block.
+
+    Each step lowers F, and the fixed point is a stationary point of the whole problem: the
+    block is solved to 1e-3 of the joint target, so what remains is in the sigma coordinate.
+    sigma is kept above 1e-8 of sd(y): below it y is fitted exactly and F -> -inf.
+    """
+    p = prob.moments.p
+    sd_y = float(np.sqrt(prob.moments.yy / prob.moments.n))
+    log_sigma = float(np.log(max(sd_y, 1e-8)))
+    log_floor = log_sigma + float(np.log(1e-8))
+    w = np.zeros(p)
+    g_null = abs(prob.sigma_terms(w, log_sigma, h)[1])
+    target = max(_null_target(prob, float(np.exp(log_sigma)), tol), tol * g_null)
+    n_iter, r = 0, np.inf
+    for _ in range(500):
+        log_sigma = _sigma_argmin(prob, w, log_sigma, log_floor, h)
+        if log_sigma is None:
+            note = (f"the noise sd collapsed below {np.exp(log_floor):.3g} (sd(y) = {sd_y:.3g}): "
+                    "y is fitted exactly, so the joint MAP of (w, b, sigma) does not exist; "
+                    "pass a known sigma, or sample the posterior.")  # fmt: skip
+            return w, log_floor, n_iter, r, target, note
+        sigma = float(np.exp(log_sigma))
+        w, k = prob.solve(w, sigma, 1e-3 * target, max_iter)
+        n_iter += k
+        r = max(prob.residual_u(w, sigma), abs(prob.sigma_terms(w, log_sigma, h)[1]))
+        if r <= target:
+            break
+    return w, log_sigma, n_iter, r, target, None
+
+
+def _sigma_argmin(prob: _GramProblem, w: np.ndarray, log_sigma: float, log_floor: float, h: float):
+    """argmin of F over log sigma with w fixed: the root of its increasing derivative (each
+    term is convex in log sigma, the half-normal prior strictly); None when it lies below
+    ``log_floor`` (SSE = 0: no minimum)."""
+    from scipy import optimize
+
+    def dF(ls: float) -> float:
+        return prob.sigma_terms(w, ls, h)[1]
+
+    lo, hi = log_sigma - 0.5, log_sigma + 0.5
+    while dF(lo) >= 0.0 and lo > log_floor:
+        lo = max(lo - 2.0 * (hi - lo), log_floor)
+    if dF(lo) >= 0.0:
+        return None
+    while dF(hi) <= 0.0:
+        hi += 2.0 * (hi - lo)
+    return float(optimize.brentq(dF, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 
 @dataclass(frozen=True)
