@@ -50,6 +50,7 @@ from typing import Any
 import numba
 import numpy as np
 from numba import types
+from scipy import linalg
 
 from bayesreg._capabilities import ELASTIC_PENALTY, KERNEL_LIKELIHOOD, KNOWN_SHAPE, explain
 from bayesreg.priors import elastic_log_normalizer
@@ -57,6 +58,8 @@ from bayesreg.priors import elastic_log_normalizer
 __all__ = [
     "KernelData",
     "kernel_problem",
+    "kernel_problem_for",
+    "statistics_from_quadratic",
 ]
 
 # header slots
@@ -306,22 +309,52 @@ def kernel_problem(model: Any) -> str | None:
     (``Prior.elastic_coefs``, normalized by ``elastic_log_normalizer``) with a likelihood whose
     ``kernel`` id it knows, on the plain layout (w, intercept, log sigma).
     """
-    prior, lik = model.prior, model.likelihood
-    reason = explain(
-        "the static kernel", (ELASTIC_PENALTY, KNOWN_SHAPE, KERNEL_LIKELIHOOD), prior, lik
-    )
+    reason = kernel_problem_for(model.prior, model.likelihood)
     if reason is not None:
         return reason
-    if lik.kernel not in KERNELS:
-        return f"the likelihood {lik!r} names kernel {lik.kernel!r}; this module has {KERNELS}"
     # the kernel knows these value variables only: any other (a prior adding auxiliary
     # variables, a transform other than log for sigma) goes to the general path
     expected = {"w"} | ({"intercept"} if model.fit_intercept else set())
-    if lik.estimates_sigma:
+    if model.likelihood.estimates_sigma:
         expected.add("sigma_log__")
     if set(model.layout.names) != expected or len(model.pymc_model.deterministics) > 0:
         return f"the model's value variables {model.layout.names} are not {sorted(expected)}"
     return None
+
+
+def kernel_problem_for(prior: Any, likelihood: Any) -> str | None:
+    """Why the (prior, likelihood) pair has no static kernel (None when it has one)."""
+    reason = explain(
+        "the static kernel", (ELASTIC_PENALTY, KNOWN_SHAPE, KERNEL_LIKELIHOOD), prior, likelihood
+    )
+    if reason is None and likelihood.kernel not in KERNELS:
+        return (
+            f"the likelihood {likelihood!r} names kernel {likelihood.kernel!r}; this module "
+            f"has {KERNELS}"
+        )
+    return reason
+
+
+def statistics_from_quadratic(
+    G: np.ndarray, q: np.ndarray, r: float, x_mean: np.ndarray, y_mean: float
+) -> dict[str, np.ndarray]:
+    """The kernel's sufficient statistics from ``SSE(w) = r - 2 w'q + w'G w`` (centred, or raw
+    without an intercept, as ``Moments.quadratic``): the anchor ``w0`` is a least-squares
+    point, ``g0 = q - G w0`` and ``rss0 = SSE(w0)`` (the identity is exact for any anchor)."""
+    w0 = np.asarray(linalg.lstsq(G, q)[0], dtype=np.float64)
+    g0 = q - G @ w0
+    rss0 = max(float(r - 2.0 * w0 @ q + w0 @ (G @ w0)), 0.0)
+    return {
+        "gram": np.asarray(G, dtype=np.float64), "w0": w0, "g0": g0, "rss0": np.asarray(rss0),
+        "x_mean": np.asarray(x_mean, dtype=np.float64), "y_mean": np.asarray(float(y_mean)),
+    }  # fmt: skip
+
+
+def _statistics_part(st: dict[str, np.ndarray]) -> np.ndarray:
+    return np.concatenate(
+        [np.ravel(st["gram"]), st["w0"], st["g0"], st["x_mean"],
+         [float(st["rss0"]), float(st["y_mean"])]]
+    )  # fmt: skip
 
 
 class KernelData:
@@ -338,75 +371,132 @@ class KernelData:
     names : list of str
         The recorded variables, in output order (free variables: ``w``, ``intercept``,
         ``sigma``).
+    centred : bool, default False
+        Evaluate the posterior in the intercept of the centred design, ``d = b + xbar'w - c``
+        (``c = ybar`` with sufficient statistics, else 0) instead of b: the same density (a
+        flat prior on b and a unit Jacobian), in which d is nearly independent of w where b,
+        on columns far from 0, is strongly correlated with it. The theta coordinate
+        ``intercept`` then holds d and :meth:`uncentre` maps draws back to b. False: theta is
+        the model's own (what the tests compare with PyMC's logp).
     """
 
-    def __init__(self, model: Any, names: list[str]) -> None:
+    def __init__(self, model: Any, names: list[str], centred: bool = False) -> None:
         problem = kernel_problem(model)
         if problem is not None:
             raise ValueError(f"No static kernel for this model: {problem}.")
         self.model = model
-        lay = model.layout
-        table = []
-        for name in names:
-            value_name = name if name in lay.slices else f"{name}_log__"
-            sl = lay.slices[value_name]
-            table += [sl.start, sl.stop - sl.start, float(value_name != name)]
-        self.n_expanded = int(sum(table[1::3]))
         if model.likelihood.kernel == "bernoulli":
             lik = _LIK_BERNOULLI
         elif model.uses_sufficient_statistics:
             lik = _LIK_SS
         else:
             lik = _LIK_DIRECT
+        centred = bool(centred and model.fit_intercept)
+        x_mean = np.asarray(model.X.mean(axis=0)) if centred else None
         if lik == _LIK_SS:
             st = model._sufficient_statistics()
-            data = np.concatenate(
-                [
-                    np.ravel(st["gram"]),
-                    st["w0"],
-                    st["g0"],
-                    st["x_mean"],
-                    [float(st["rss0"]), float(st["y_mean"])],
-                ]
-            )
+            #: (xbar, c): the intercept coordinate is b + xbar'w - c (centred only)
+            self.intercept_shift = None if not centred else (x_mean, float(st["y_mean"]))
+            if centred:
+                st = {**st, "x_mean": np.zeros(model.p), "y_mean": np.asarray(0.0)}
+            data = _statistics_part(st)
         else:
-            data = np.concatenate([np.ravel(model.X), model.y])
-        self.lik = lik
+            self.intercept_shift = None if not centred else (x_mean, 0.0)
+            X = model.X - x_mean if centred else model.X
+            data = np.concatenate([np.ravel(X), model.y])
+        lay = model.layout
+        slices = {k: (v.start, v.stop - v.start) for k, v in lay.slices.items()}
+        self._set(lay.size, model.p, model.n, lik, slices, names, data)
+
+    @classmethod
+    def from_statistics(
+        cls, st: dict[str, np.ndarray], n: int, prior: Any, likelihood: Any, sd_y: float,
+        fit_intercept: bool, intercept_shift: tuple[np.ndarray, float] | None = None,
+    ) -> tuple[KernelData, dict[str, tuple[int, int]]]:  # fmt: skip
+        """The buffer of a Gaussian-likelihood posterior known only by its sufficient
+        statistics (:func:`statistics_from_quadratic`), on the layout a ``RegressionModel``
+        would have (``sigma_log__`` when estimated, ``intercept`` when fitted, ``w``).
+
+        ``intercept_shift``: ``(xbar, c)`` when the statistics are those of the centred data
+        (``x_mean = 0``, ``y_mean = 0``), so that the intercept coordinate is
+        ``d = b + xbar'w - c`` (see ``centred``; :meth:`uncentre` maps it back).
+        Returns the data and that layout, ``{value variable: (offset, size)}``.
+        """
+        problem = kernel_problem_for(prior, likelihood)
+        if problem is None and likelihood.kernel != "gaussian":
+            problem = "only a Gaussian likelihood is known by its sufficient statistics"
+        if problem is not None:
+            raise ValueError(f"No static kernel for these moments: {problem}.")
+        p = int(np.size(st["w0"]))
+        sizes = [("sigma_log__", 1)] if likelihood.estimates_sigma else []
+        sizes += ([("intercept", 1)] if fit_intercept else []) + [("w", p)]
+        slices, start = {}, 0
+        for name, size in sizes:
+            slices[name], start = (start, size), start + size
+        names = [{"sigma_log__": "sigma"}.get(k, k) for k in ("w", "intercept", "sigma_log__")
+                 if k in slices]  # fmt: skip
+        self = cls.__new__(cls)
+        self.model, self.intercept_shift = None, intercept_shift
+        self._set(start, p, n, _LIK_SS, slices, names, _statistics_part(st))
+        self._source = (prior, likelihood, float(sd_y))
+        return self, slices
+
+    def uncentre(self, posterior: Any) -> Any:
+        """The posterior (an xarray Dataset with ``w`` over ``feature`` and ``intercept``) with
+        the intercept draws mapped back from d to ``b = d + c - xbar'w``, in place (unchanged
+        when the buffer is not centred)."""
+        if self.intercept_shift is None:
+            return posterior
+        import xarray as xr
+
+        x_mean, c = self.intercept_shift
+        w = posterior["w"]
+        xbar = xr.DataArray(x_mean, dims=w.dims[-1:])
+        b = posterior["intercept"] + c - (w * xbar).sum(w.dims[-1])
+        posterior["intercept"] = b.assign_attrs(posterior["intercept"].attrs)
+        return posterior
+
+    def _set(self, ndim, p, n, lik, slices, names, data) -> None:
+        table = []
+        for name in names:
+            value_name = name if name in slices else f"{name}_log__"
+            off, size = slices[value_name]
+            table += [off, size, float(value_name != name)]
+        self.n_expanded = int(sum(table[1::3]))
+        self.lik, self.p = lik, p
         self._table = np.asarray(table, dtype=np.float64)
         self._data = data
-        self._template = self._assemble()
-
-    def _assemble(self) -> np.ndarray:
-        model = self.model
-        lay = model.layout
         head = np.zeros(HEADER)
         k = self._table.size // 3
-        head[_NDIM] = lay.size
-        head[_P], head[_N], head[_LIK] = model.p, model.n, self.lik
-        head[_OFF_W] = lay.slices["w"].start
-        head[_OFF_B] = lay.slices["intercept"].start if "intercept" in lay.slices else -1
-        head[_OFF_S] = lay.slices["sigma_log__"].start if "sigma_log__" in lay.slices else -1
+        head[_NDIM], head[_P], head[_N], head[_LIK] = ndim, p, n, lik
+        head[_OFF_W] = slices["w"][0]
+        head[_OFF_B] = slices["intercept"][0] if "intercept" in slices else -1
+        head[_OFF_S] = slices["sigma_log__"][0] if "sigma_log__" in slices else -1
         head[_NEXP], head[_EXPSPEC] = k, HEADER
         head[_DATA] = HEADER + self._table.size
         head[_PRIOR] = HEADER + self._table.size + self._data.size
-        head[_TOTAL] = head[_PRIOR] + 3 * model.p
-        return np.concatenate([head, self._table, self._data, np.zeros(3 * model.p)])
+        head[_TOTAL] = head[_PRIOR] + 3 * p
+        self._template = np.concatenate([head, self._table, self._data, np.zeros(3 * p)])
 
     def buffer(self, model: Any = None) -> np.ndarray:
         """A fresh buffer at ``model``'s prior scale and known sigma (default: the model it was
-        built for; a ``with_prior_scale`` copy shares the data part)."""
+        built for, or the prior and likelihood of :meth:`from_statistics`; a
+        ``with_prior_scale`` copy shares the data part)."""
         model = self.model if model is None else model
+        if model is None:  # built from statistics
+            prior, lik, sd_y = self._source
+        else:
+            prior, lik, sd_y = model.prior, model.likelihood, float(np.std(model.y))
         buf = self._template.copy()
-        lik, prior = model.likelihood, model.prior
         estimated = lik.estimates_sigma
         if estimated:
-            buf[_SIGMA] = lik.resolved_sigma_prior_scale(model.y)
+            buf[_SIGMA] = lik.sigma_prior_scale_for_sd(sd_y)
         else:  # the known sigma; 1 without a noise scale (Bernoulli)
             buf[_SIGMA] = 1.0 if lik.fixed_sigma is None else float(lik.fixed_sigma)
         # with sigma estimated, the coefficients at sigma = 1: the kernel scales them by the
         # sampled sigma when the prior's scale is scale * sigma
         a, c = prior.elastic_coefs(1.0 if estimated else buf[_SIGMA])
-        p, po = model.p, int(buf[_PRIOR])
+        p, po = self.p, int(buf[_PRIOR])
         buf[po : po + p] = a
         buf[po + p : po + 2 * p] = c
         buf[po + 2 * p : po + 3 * p] = elastic_log_normalizer(a, c)

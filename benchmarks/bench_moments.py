@@ -5,9 +5,11 @@ block by block from a generator seeded by the block index (never all in memory) 
 moments computed in one pass (:meth:`bayesreg.moments.Moments.from_chunks`; with ``--dask``
 also :meth:`~bayesreg.moments.Moments.from_dask` on dask's threaded scheduler). Printed per
 n: the generation alone, the pass (generation included), and the fits from the moments: the
-Laplace and elastic-net MAP (:func:`~bayesreg.moments.moments_map`, known sigma) and the exact
-conjugate posterior with 4000 draws (:func:`~bayesreg.moments.moments_posterior`), best of 5.
-The pass grows like n; the fits are flat in n.
+Laplace and elastic-net MAP (:func:`~bayesreg.moments.moments_map`, known sigma; and the
+Laplace MAP with sigma estimated jointly), the exact conjugate posterior with 4000 draws
+(:func:`~bayesreg.moments.moments_posterior`), best of 5, and NUTS on the Laplace posterior
+with sigma estimated (:func:`~bayesreg.moments.moments_sample`, 4 chains x 1000 + 1000, one
+run, with its minimum bulk ESS over w). The pass grows like n; the fits are flat in n.
 
 Run: ``python benchmarks/bench_moments.py [--large] [--dask] [--p 50] [--block 250000]``.
 """
@@ -17,10 +19,11 @@ from __future__ import annotations
 import argparse
 import time
 
+import arviz as az
 import numpy as np
 
 from bayesreg import ElasticNet, Gaussian, GaussianLikelihood, Laplace
-from bayesreg.moments import Moments, moments_map, moments_posterior
+from bayesreg.moments import Moments, moments_map, moments_posterior, moments_sample
 
 SIGMA = 2.0
 
@@ -90,11 +93,19 @@ def main() -> None:
         enet = best_of(lambda: moments_map(m, ElasticNet(0.01, 0.5), lik))  # noqa: B023
         rng = np.random.default_rng(0)
         exact = best_of(lambda: moments_posterior(m, Gaussian(1.0), lik).sample(4000, rng))  # noqa: B023
+        free = GaussianLikelihood()
+        lap_sigma = best_of(lambda: moments_map(m, Laplace(0.01), free))  # noqa: B023
+        t0 = time.perf_counter()
+        idata = moments_sample(m, Laplace(0.01), free, random_seed=0)
+        nuts = time.perf_counter() - t0
+        ess = float(az.ess(idata, var_names=["w"])["w"].min())
         print(
             f"n = {n:>8}: generate {gen[0]:.2f} ({gen[1]:.2f}), one pass (generation "
             f"included) {one_pass[0]:.2f} ({one_pass[1]:.2f}), dask pass {dsk[0]:.2f} "
             f"({dsk[1]:.2f}) | Laplace MAP {lap * 1e3:.2f} ms, elastic-net MAP "
-            f"{enet * 1e3:.2f} ms, exact posterior + 4000 draws {exact * 1e3:.1f} ms"
+            f"{enet * 1e3:.2f} ms, Laplace MAP sigma estimated {lap_sigma * 1e3:.2f} ms, exact "
+            f"posterior + 4000 draws {exact * 1e3:.1f} ms, NUTS (Laplace, sigma) {nuts:.2f} s "
+            f"(min bulk ESS w {ess:.0f})"
         )
 
 

@@ -31,7 +31,7 @@ from bayesreg import _arviz as az  # the one door to ArviZ
 from bayesreg.model import RegressionModel
 from bayesreg.sampling.predictive import likelihood_at_draws, linear_predictor_draws
 
-__all__ = ["Run", "assemble", "constant_data", "pointwise_loglik"]
+__all__ = ["Run", "assemble", "assemble_without_rows", "constant_data", "pointwise_loglik"]
 
 
 @dataclass
@@ -86,15 +86,14 @@ def constant_data(model: RegressionModel) -> xr.Dataset:
 _STAT_RENAMES = {"depth": "tree_depth", "maxdepth_reached": "reached_max_treedepth"}
 
 
-def assemble(
-    run: Run, model: RegressionModel, backend: str, log_likelihood: bool
-) -> az.InferenceData:
-    """Give a backend's output the common layout (module docstring)."""
+def _draws_and_stats(run: Run, feature_names: Any) -> dict[str, xr.Dataset]:
+    """The posterior (transformed value variables dropped, features named) and the sample
+    statistics (renamed to ArviZ's names) of a backend's output."""
     idata = run.idata
     post = idata.posterior
     post = post.drop_vars([v for v in post.data_vars if str(v).endswith("__")])
     if "feature" in post["w"].dims:
-        post = post.assign_coords(feature=list(model.feature_names))
+        post = post.assign_coords(feature=list(feature_names))
     groups: dict[str, xr.Dataset] = {"posterior": post}
     if "sample_stats" in idata.groups():
         stats = idata.sample_stats
@@ -102,6 +101,32 @@ def assemble(
             {k: v for k, v in _STAT_RENAMES.items() if k in stats and v not in stats}
         )
         groups["sample_stats"] = stats
+    return groups
+
+
+def _with_attrs(groups: dict, run: Run, backend: str, prior: Any, likelihood: Any):
+    out = az.InferenceData(**groups)
+    attrs = {
+        "backend": backend,
+        "prior": repr(prior),
+        "likelihood": repr(likelihood),
+        # a float, or one per coefficient (netCDF attributes hold lists of numbers)
+        "prior_scale": np.asarray(prior.scale, dtype=np.float64).tolist(),
+        "sampling_time": float(run.seconds),
+        "compile_time": float(run.compile_seconds),
+        **run.attrs,
+    }
+    for name in out.groups():
+        out[name].attrs.update(attrs)
+    return out
+
+
+def assemble(
+    run: Run, model: RegressionModel, backend: str, log_likelihood: bool
+) -> az.InferenceData:
+    """Give a backend's output the common layout (module docstring)."""
+    groups = _draws_and_stats(run, model.feature_names)
+    post = groups["posterior"]
     obs = np.arange(model.n)
     if log_likelihood:
         ll = pointwise_loglik(model, post)
@@ -111,17 +136,13 @@ def assemble(
         {"y_obs": (("obs",), np.array(model.y))}, coords={"obs": obs}
     )
     groups["constant_data"] = constant_data(model)
-    out = az.InferenceData(**groups)
-    attrs = {
-        "backend": backend,
-        "prior": repr(model.prior),
-        "likelihood": repr(model.likelihood),
-        # a float, or one per coefficient (netCDF attributes hold lists of numbers)
-        "prior_scale": np.asarray(model.prior.scale, dtype=np.float64).tolist(),
-        "sampling_time": float(run.seconds),
-        "compile_time": float(run.compile_seconds),
-        **run.attrs,
-    }
-    for name in out.groups():
-        out[name].attrs.update(attrs)
-    return out
+    return _with_attrs(groups, run, backend, model.prior, model.likelihood)
+
+
+def assemble_without_rows(
+    run: Run, feature_names: Any, backend: str, prior: Any, likelihood: Any
+) -> az.InferenceData:
+    """The common layout for a posterior known from the data's moments only: the posterior
+    and sample statistics with the usual names and attrs, and no group that needs the rows
+    (log_likelihood, observed_data, constant_data)."""
+    return _with_attrs(_draws_and_stats(run, feature_names), run, backend, prior, likelihood)

@@ -233,27 +233,67 @@ def _kernel_model(model: RegressionModel) -> tuple[Any, _fastlogp.KernelData]:
     sd, layout). Returns the compiled nutpie model and the ``KernelData`` that makes a buffer
     at a model's current hyperparameters for each call.
     """
+    target = model_target(model)
+    ex = target.expansion()  # the simple branch: kernel_problem() allows no other
+    data = _fastlogp.KernelData(model, list(ex.names), centred=True)
+    compiled = _kernel_compiled(data, target.ndim, ex, target.start(), data.buffer(model))
+    return compiled, data
+
+
+def _kernel_compiled(
+    data: _fastlogp.KernelData, ndim: int, ex: Any, start: Any, buffer: np.ndarray
+) -> Any:
+    """nutpie's compiled model around the static C callbacks, reading ``buffer``."""
     import pandas as pd
     from nutpie.compile_pymc import CompiledPyMCModel
 
     logp_c, expand_c = _fastlogp.cfuncs()
-    target = model_target(model)
-    ex = target.expansion()  # the simple branch: kernel_problem() allows no other
-    data = _fastlogp.KernelData(model, list(ex.names))
-    slices, start = [], 0
+    slices, offset = [], 0
     for shape in ex.shapes:
         size = int(np.prod(shape, dtype=int))
-        slices.append(slice(start, start + size))
-        start += size
+        slices.append(slice(offset, offset + size))
+        offset += size
     coords = {d: pd.Index(v) for d, v in ex.coords.items()}
-    compiled = CompiledPyMCModel(
-        dims=ex.dims, _n_dim=target.ndim, _coords=coords,
+    return CompiledPyMCModel(
+        dims=ex.dims, _n_dim=ndim, _coords=coords,
         _shapes=dict(zip(ex.names, ex.shapes, strict=True)), compiled_logp_func=logp_c,
-        compiled_expand_func=expand_c, initial_point_func=target.start(), shared_data={},
-        user_data=data.buffer(model), n_expanded=data.n_expanded,
+        compiled_expand_func=expand_c, initial_point_func=start, shared_data={},
+        user_data=buffer, n_expanded=data.n_expanded,
         shape_info=(list(ex.names), slices, list(ex.shapes)), logp_func=None, expand_func=None,
     )  # fmt: skip
-    return compiled, data
+
+
+def sample_statistics_kernel(
+    data: _fastlogp.KernelData,
+    slices: dict[str, tuple[int, int]],
+    feature_names: list[str],
+    start: np.ndarray,
+    settings: SamplerSettings,
+    target_accept: float,
+) -> Run:
+    """NUTS on a posterior known by its sufficient statistics only
+    (:meth:`~bayesreg._fastlogp.KernelData.from_statistics`): the kernel backend's run, with
+    no model. ``start``: the unconstrained initial point (PyMC's jitter is added per chain)."""
+    from bayesreg.model import jittered_start
+    from bayesreg.sampling.target import Expansion
+
+    names = [n for n in ("w", "intercept", "sigma") if (n if n != "sigma" else "sigma_log__")
+             in slices]  # fmt: skip
+    shapes = [(slices["w"][1],) if n == "w" else () for n in names]
+    ex = Expansion(None, tuple(names), tuple(shapes), {"w": ("feature",)},
+                   {"feature": list(feature_names)})  # fmt: skip
+    ndim = sum(size for _, size in slices.values())
+    with Stopwatch() as watch:  # loading the cached C callbacks
+        compiled = _kernel_compiled(data, ndim, ex, jittered_start(start), data.buffer())
+    options = {"cores": min(settings.chains, os.cpu_count() or 1), **settings.options}
+    idata, seconds = nutpie_sample(compiled, settings, target_accept, options)
+    attrs = {
+        "max_treedepth": settings.max_treedepth, "nutpie_backend": "kernel",
+        "target_accept": target_accept, "mass_matrix": "low_rank"
+        if options.get("low_rank_modified_mass_matrix", False) else "diagonal",
+    }  # fmt: skip
+    data.uncentre(idata.posterior)
+    return Run(idata, seconds, watch.seconds, attrs)
 
 
 class NutpieKernelBackend(_Nutpie):
@@ -277,3 +317,10 @@ class NutpieKernelBackend(_Nutpie):
         )
         # a fresh buffer at this model's prior scale / noise sd: the C code stays the same
         return dataclasses.replace(compiled, user_data=data.buffer(model)), seconds
+
+    def run(self, model: RegressionModel, settings: SamplerSettings) -> Run:
+        run = super().run(model, settings)
+        # the kernel samples the centred design's intercept (KernelData(centred=True))
+        (_, data), _ = cached(model.cache, ("nutpie", "kernel"), lambda: _kernel_model(model))
+        data.uncentre(run.idata.posterior)
+        return run
