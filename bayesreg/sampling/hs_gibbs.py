@@ -57,7 +57,7 @@ class HorseshoeGibbsBackend(Backend):
     name = "gibbs"
 
     def keywords(self) -> frozenset[str]:
-        return frozenset({"cores", "local_update"})
+        return frozenset({"cores", "local_update", "local_passes"})
 
     def problem(self, model: RegressionModel) -> str | None:
         return horseshoe_gibbs_problem(model)
@@ -73,6 +73,7 @@ class HorseshoeGibbsBackend(Backend):
             random_seed=settings.random_seed, progressbar=settings.progressbar,
             cores=settings.options.get("cores"),
             local_update=settings.options.get("local_update", "collapsed"),
+            local_passes=settings.options.get("local_passes", 5),
         )  # fmt: skip
         attrs = {
             "sampler": "horseshoe_gibbs",
