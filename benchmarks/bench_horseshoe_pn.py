@@ -25,7 +25,7 @@ ridge-axis global step (2026-12-02): 27.6 s idle, min ESS w 175, tau 130, sigma 
 
 Usage: ``python benchmarks/bench_horseshoe_pn.py [--n 200] [--p 2000] [--draws 1000]
 [--tune 1000] [--chains 4] [--prior regularized|horseshoe] [--local-update collapsed|slice]
-[--cores N] [--seed 1] [--nuts]``
+[--local-passes 5] [--cores N] [--seed 1] [--nuts]``
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def main() -> None:
     ap.add_argument("--prior", choices=["regularized", "horseshoe"], default="regularized")
     ap.add_argument("--local-update", choices=["collapsed", "slice"], default="collapsed")
     ap.add_argument("--cores", type=int, default=None)
+    ap.add_argument("--local-passes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--nuts", action="store_true", help="the non-centred NUTS row instead")
     args = ap.parse_args()
@@ -68,7 +69,8 @@ def main() -> None:
     if args.nuts:
         idata = sample_posterior(model, collapse=False, **common)
     else:
-        idata = sample_posterior(model, cores=args.cores, local_update=args.local_update, **common)
+        idata = sample_posterior(model, cores=args.cores, local_update=args.local_update,
+                                 local_passes=args.local_passes, **common)  # fmt: skip
     wall = time.perf_counter() - t0
     post = idata.posterior[["w", "w_tau", "sigma"]]
     ess, rhat = az.ess(post, method="bulk"), az.rhat(post)
@@ -76,7 +78,7 @@ def main() -> None:
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = {
         "problem": f"n={args.n} p={args.p} nonzero={args.nonzero} prior={args.prior} "
-        f"local_update={args.local_update} chains={args.chains} draws={args.draws} "
+        f"local_update={args.local_update} local_passes={args.local_passes} chains={args.chains} draws={args.draws} "
         f"tune={args.tune}",
         "wall_s": round(wall, 1),
         "min_bulk_ess_w": round(float(ess["w"].min()), 1),
