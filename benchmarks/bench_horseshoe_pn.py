@@ -17,9 +17,11 @@ for tau and sigma, R-hat <= 1.01; ``--n 500 --p 10000`` under 10 min and 4 GB.
 
 Measured (2-core machine shared with another engineer's jobs, load 1.5-2.0, 2 worker
 processes, 2026-12-03), default run: wall_s 44.0, min_bulk_ess_w 710.4, bulk_ess_tau 406.2,
-bulk_ess_sigma 417.0, ess_per_s_tau 9.22, max_rhat 1.0082, peak RSS 832 MB -- targets met.
+bulk_ess_sigma 417.0, ess_per_s_tau 9.22, max_rhat 1.0082, peak RSS 832 MB -- targets met;
+``--seed 2``: 45.4 s, ESS w 594, tau 284, sigma 289, R-hat 1.0125 -- not met.
 ``--prior horseshoe`` (load ~1): wall_s 43.3, min_bulk_ess_w 563.1,
-bulk_ess_tau 368.5, bulk_ess_sigma 334.1, max_rhat 1.0101 -- ESS of tau and sigma short. Before the in-pass global steps, ``local_passes`` and the
+bulk_ess_tau 368.5, bulk_ess_sigma 334.1, max_rhat 1.0101 -- ESS of tau and sigma short
+(``--seed 2``: 43.8 s, 508, 325, 301, R-hat 1.0168). Before the in-pass global steps, ``local_passes`` and the
 ridge-axis global step (2026-12-02): 27.6 s idle, min ESS w 175, tau 130, sigma 81, R-hat
 1.031. ``global_accept`` is 1.0 now (every global step is a slice step).
 

@@ -14,7 +14,7 @@ When ``"auto"`` chooses it (:func:`auto_uses_horseshoe_gibbs`): a Gaussian likel
 p > ``MAX_FEATURES`` (beyond the collapsed NUTS graph, whose gradient costs O(p^3)), or a
 Bernoulli likelihood with p > n. Measured on n = 200, p = 2000 (20 non-zeros, 4 chains of
 1000 + 1000, ``benchmarks/bench_horseshoe_pn.py``): 44 s for the sweeps on a 2-core machine
-at load ~2 (bulk ESS >= 400 for w, tau and sigma) against 630-780 s for *one* chain of the non-centred NUTS with 11-20 divergences.
+at load ~2 (bulk ESS 290-420 for tau and sigma, 590-710 for w) against 630-780 s for *one* chain of the non-centred NUTS with 11-20 divergences.
 """
 
 from __future__ import annotations
