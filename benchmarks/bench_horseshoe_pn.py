@@ -15,16 +15,19 @@ non-centred NUTS (its divergences printed too; measured earlier: one chain of 10
 Targets (issue 15): n=200, p=2000 under 60 s with bulk ESS >= 400 for every coefficient and
 for tau and sigma, R-hat <= 1.01; ``--n 500 --p 10000`` under 10 min and 4 GB.
 
-Measured (2-core machine shared with three other jobs at load 5-6, 2 worker processes,
-2026-12-02), default run: wall_s 352.2, min_bulk_ess_w 175.3, bulk_ess_tau 130.2,
-bulk_ess_sigma 81.0, ess_per_s_tau 0.37, max_rhat 1.0313, global_accept 0.26, peak RSS 825 MB
--- targets not met (see bayesreg/horseshoe_gibbs.py for why). The same seed at load ~2 took
-145 s with identical draws, and 27.6 s on the idle machine (through ``sample_posterior``'s
-automatic choice, identical draws again): the time target is met, the ESS targets are not.
+Measured (2-core machine shared with another engineer's jobs, load 1.5-2.0, 2 worker
+processes, 2026-12-03), default run: wall_s 44.0, min_bulk_ess_w 710.4, bulk_ess_tau 406.2,
+bulk_ess_sigma 417.0, ess_per_s_tau 9.22, max_rhat 1.0082, peak RSS 832 MB -- targets met;
+``--seed 2``: 45.4 s, ESS w 594, tau 284, sigma 289, R-hat 1.0125 -- not met.
+``--prior horseshoe`` (load ~1): wall_s 43.3, min_bulk_ess_w 563.1,
+bulk_ess_tau 368.5, bulk_ess_sigma 334.1, max_rhat 1.0101 -- ESS of tau and sigma short
+(``--seed 2``: 43.8 s, 508, 325, 301, R-hat 1.0168). Before the in-pass global steps, ``local_passes`` and the
+ridge-axis global step (2026-12-02): 27.6 s idle, min ESS w 175, tau 130, sigma 81, R-hat
+1.031. ``global_accept`` is 1.0 now (every global step is a slice step).
 
 Usage: ``python benchmarks/bench_horseshoe_pn.py [--n 200] [--p 2000] [--draws 1000]
 [--tune 1000] [--chains 4] [--prior regularized|horseshoe] [--local-update collapsed|slice]
-[--cores N] [--seed 1] [--nuts]``
+[--local-passes 5] [--cores N] [--seed 1] [--nuts]``
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def main() -> None:
     ap.add_argument("--prior", choices=["regularized", "horseshoe"], default="regularized")
     ap.add_argument("--local-update", choices=["collapsed", "slice"], default="collapsed")
     ap.add_argument("--cores", type=int, default=None)
+    ap.add_argument("--local-passes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--nuts", action="store_true", help="the non-centred NUTS row instead")
     args = ap.parse_args()
@@ -67,7 +71,8 @@ def main() -> None:
     if args.nuts:
         idata = sample_posterior(model, collapse=False, **common)
     else:
-        idata = sample_posterior(model, cores=args.cores, local_update=args.local_update, **common)
+        idata = sample_posterior(model, cores=args.cores, local_update=args.local_update,
+                                 local_passes=args.local_passes, **common)  # fmt: skip
     wall = time.perf_counter() - t0
     post = idata.posterior[["w", "w_tau", "sigma"]]
     ess, rhat = az.ess(post, method="bulk"), az.rhat(post)
@@ -75,7 +80,7 @@ def main() -> None:
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = {
         "problem": f"n={args.n} p={args.p} nonzero={args.nonzero} prior={args.prior} "
-        f"local_update={args.local_update} chains={args.chains} draws={args.draws} "
+        f"local_update={args.local_update} local_passes={args.local_passes} chains={args.chains} draws={args.draws} "
         f"tune={args.tune}",
         "wall_s": round(wall, 1),
         "min_bulk_ess_w": round(float(ess["w"].min()), 1),

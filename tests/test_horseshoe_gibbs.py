@@ -259,3 +259,108 @@ def test_gibbs_backend_dispatches_by_prior_and_keeps_the_layout():
         sample_posterior(RegressionModel(d.X, d.y, Laplace(1.0)), backend="gibbs", draws=5)
     with pytest.raises(TypeError, match="local_update"):
         sample_posterior(model, backend="gibbs", draws=5, target_accept=0.9)
+    # local_passes: passed through and checked at the public boundary
+    one = sample_posterior(model, backend="gibbs", progressbar=False, local_passes=1, **kw)
+    np.testing.assert_array_equal(
+        one.posterior["w"].values,
+        hg.sample_horseshoe_gibbs(model, local_passes=1, **kw).posterior["w"].values,
+    )
+    assert not np.array_equal(one.posterior["w"].values, idata.posterior["w"].values)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="local_passes"):
+            sample_posterior(model, backend="gibbs", draws=5, local_passes=bad)
+
+
+def _scale_problem(prior, intercept):
+    d = make_sparse_regression(n_samples=12, n_features=9, n_nonzero=2, random_state=4)
+    model = RegressionModel(d.X, d.y, prior, fit_intercept=intercept)
+    spec = hg._spec_of(model, 1, 0)
+    work = hg._gaussian_working(spec.X, spec.y, spec.fit_intercept)
+    rng = np.random.default_rng(5)
+    c2 = None if spec.slab is None else 1.7
+    state = hg._State(0.6, np.exp(rng.normal(0.0, 1.0, 9)), 0.8, c2, rng.normal(0.0, 0.5, 9), 0.0)
+    state.tau = hg._tau(spec, state.t, state.sigma)
+    return spec, work, state
+
+
+def _log_joint_log_coords(spec, work, state):
+    """``_log_joint`` with b integrated out (flat prior: b at its conditional mean, plus
+    log sigma) and the Jacobian of the log coordinates of t, sigma, c^2 and lambda."""
+    s = hg._State(state.t, state.lam, state.sigma, state.c2, state.w, 0.0, state.tau)
+    value = np.log(s.t) + np.log(s.sigma) + np.sum(np.log(s.lam))
+    if spec.fit_intercept:
+        s.b = work.b_loc - work.x_loc @ s.w
+        value += np.log(s.sigma)
+    if s.c2 is not None:
+        value += np.log(s.c2)
+    return hg._log_joint(spec, s) + value
+
+
+def _moved(spec, state, g):
+    out = hg._State(g[0], state.lam, g[1], None if state.c2 is None else g[3], state.w, 0.0)
+    out.tau = g[2]
+    assert out.tau == pytest.approx(hg._tau(spec, out.t, out.sigma), rel=1e-12)
+    return out
+
+
+@pytest.mark.parametrize("prior", [Horseshoe(0.3), RegularizedHorseshoe(0.3)])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_scale_density_is_the_log_joint(prior, intercept):
+    # each scale slice step's density equals, up to a constant in its coordinate, the
+    # module's full joint (_log_joint, written independently) at the changed state
+    spec, work, state = _scale_problem(prior, intercept)
+    k = hg._pass_constants(spec, work)
+    g0 = np.array([state.t, state.sigma, state.tau, 0.0 if state.c2 is None else state.c2])
+    r = work.alpha - work.phi @ state.w
+    ref = _log_joint_log_coords(spec, work, state)
+
+    def check(kind, prm, arr, apply, x0, xs):
+        f0 = hg._scale_logdens(kind, x0, prm, arr)
+        for x in xs:
+            moved = apply(x)
+            want = _log_joint_log_coords(spec, work, moved) - ref
+            assert hg._scale_logdens(kind, x, prm, arr) - f0 == pytest.approx(want, abs=1e-10)
+
+    def sigma_move(x):  # in-pass sigma, tau fixed
+        g = g0.copy()
+        hg._apply_sigma(x, g, k)
+        assert g[2] == pytest.approx(g0[2], rel=1e-12)
+        return _moved(spec, state, g)
+
+    def t_move(x):  # in-pass t, tau / c fixed
+        g = g0.copy()
+        hg._apply_t(x, g, k)
+        return _moved(spec, state, g)
+
+    def interweave(x):
+        return hg._State(state.t * np.exp(x), state.lam * np.exp(-x), state.sigma, state.c2,
+                         state.w, 0.0, state.tau * np.exp(x))  # fmt: skip
+
+    ls0, lt0 = np.log(state.sigma), np.log(state.t)
+    check(0, hg._sigma_params(r, g0, k), np.empty(0), sigma_move, ls0, [ls0 - 0.7, ls0 + 0.4])
+    check(1, hg._t_params(state.w, state.lam, g0, k), np.empty(0), t_move, lt0,
+          [lt0 - 1.1, lt0 + 0.6])  # fmt: skip
+    check(2, np.array([lt0]), np.log(state.lam), interweave, 0.0, [-0.8, 0.5])
+
+    # step 1, w and b integrated out (c^2 dragged with tau^2): against the explicit density
+    # N(alpha; 0, sigma^2 I + Phi D Phi') times the priors, in log coordinates
+    def direct(lt, ls):
+        t, sigma = np.exp(lt), np.exp(ls)
+        tau = hg._tau(spec, t, sigma)
+        dltau = np.log(tau / state.tau)
+        c2 = None if state.c2 is None else state.c2 * np.exp(2.0 * dltau)
+        d2 = hg._prior_var(tau, state.lam, c2)
+        n = work.alpha.size
+        cov = sigma**2 * np.eye(n) + (work.phi * d2) @ work.phi.T
+        value = stats.multivariate_normal(np.zeros(n), cov).logpdf(work.alpha)
+        value += (np.log(sigma) if intercept else 0.0) + lt + ls
+        value += -np.log1p(t * t) - 0.5 * sigma**2 / spec.sigma_prior_scale**2
+        if c2 is not None:
+            s, nu = spec.slab
+            value += stats.invgamma(0.5 * nu, scale=0.5 * nu * s * s).logpdf(c2) + np.log(c2)
+        return value
+
+    f = hg._global_target(spec, work, state)
+    for lt, ls in [(lt0 + 0.5, ls0 - 0.3), (lt0 - 0.9, ls0 + 0.2)]:
+        got = f(lt, ls)[0] - f(lt0, ls0)[0]
+        assert got == pytest.approx(direct(lt, ls) - direct(lt0, ls0), abs=1e-10)

@@ -59,8 +59,8 @@ Backends
     standardized breast cancer it gives 0.16x the ESS/s of the default NUTS.
     For a ``Horseshoe`` or ``RegularizedHorseshoe`` prior (Gaussian or Bernoulli likelihood):
     the exact blocked Gibbs sweeps of ``bayesreg.horseshoe_gibbs`` (``bayesreg.sampling.hs_gibbs``;
-    keywords ``cores`` and ``local_update``). ``"auto"`` chooses them where NUTS is slow: a
-    Gaussian likelihood with p > ``MAX_FEATURES`` (400), a Bernoulli one with p > n, unless
+    keywords ``cores``, ``local_update`` and ``local_passes``). ``"auto"`` chooses them where
+    NUTS is slow: a Gaussian likelihood with p > ``MAX_FEATURES`` (400), a Bernoulli one with p > n, unless
     ``collapse`` or a NUTS keyword is given.
 
 Horseshoe priors with a Gaussian likelihood (``"auto"`` and ``"pymc"``): NUTS runs on the

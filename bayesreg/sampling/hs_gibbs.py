@@ -6,15 +6,15 @@ Bhattacharya et al. weight draws in O(n^2 p), the global scale and sigma with w 
 out, single-site local scales, Polya-Gamma for a Bernoulli likelihood); this adapter runs them
 and hands their draws to the common assembly (``w``, ``intercept``, ``sigma`` and the
 horseshoe's own ``w_lambda``, ``w_tau``, ... under the NUTS samplers' names; ``sample_stats.lp``).
-``tune`` is the number of warm-up sweeps (slice widths and, for the regularized horseshoe, the
-Metropolis proposal adapt during them only). Keywords: ``cores`` (worker processes) and
-``local_update`` ("collapsed" or "slice").
+``tune`` is the number of warm-up sweeps (the global step's slice directions adapt during them
+only). Keywords: ``cores`` (worker processes), ``local_update`` ("collapsed" or "slice") and
+``local_passes`` (single-site passes per sweep, default 5).
 
 When ``"auto"`` chooses it (:func:`auto_uses_horseshoe_gibbs`): a Gaussian likelihood with
 p > ``MAX_FEATURES`` (beyond the collapsed NUTS graph, whose gradient costs O(p^3)), or a
 Bernoulli likelihood with p > n. Measured on n = 200, p = 2000 (20 non-zeros, 4 chains of
-1000 + 1000, ``benchmarks/bench_horseshoe_pn.py``): 27.6 s for the sweeps on an idle 2-core
-machine against 630-780 s for *one* chain of the non-centred NUTS with 11-20 divergences.
+1000 + 1000, ``benchmarks/bench_horseshoe_pn.py``): 44 s for the sweeps on a 2-core machine
+at load ~2 (bulk ESS 290-420 for tau and sigma, 590-710 for w) against 630-780 s for *one* chain of the non-centred NUTS with 11-20 divergences.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class HorseshoeGibbsBackend(Backend):
     name = "gibbs"
 
     def keywords(self) -> frozenset[str]:
-        return frozenset({"cores", "local_update"})
+        return frozenset({"cores", "local_update", "local_passes"})
 
     def problem(self, model: RegressionModel) -> str | None:
         return horseshoe_gibbs_problem(model)
@@ -73,6 +73,7 @@ class HorseshoeGibbsBackend(Backend):
             random_seed=settings.random_seed, progressbar=settings.progressbar,
             cores=settings.options.get("cores"),
             local_update=settings.options.get("local_update", "collapsed"),
+            local_passes=settings.options.get("local_passes", 5),
         )  # fmt: skip
         attrs = {
             "sampler": "horseshoe_gibbs",
