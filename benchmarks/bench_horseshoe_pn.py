@@ -25,6 +25,10 @@ bulk_ess_tau 368.5, bulk_ess_sigma 334.1, max_rhat 1.0101 -- ESS of tau and sigm
 ridge-axis global step (2026-12-02): 27.6 s idle, min ESS w 175, tau 130, sigma 81, R-hat
 1.031. ``global_accept`` is 1.0 now (every global step is a slice step).
 
+``--n 500 --p 10000`` (2026-12-03, load ~1, default settings): wall_s 562.8 (target 600),
+min_bulk_ess_w 1552, bulk_ess_tau 323, bulk_ess_sigma 556, max_rhat 1.0056, peak RSS 2573 MB
+(main, after the 899 MB workers exited).
+
 Usage: ``python benchmarks/bench_horseshoe_pn.py [--n 200] [--p 2000] [--draws 1000]
 [--tune 1000] [--chains 4] [--prior regularized|horseshoe] [--local-update collapsed|slice]
 [--local-passes 5] [--cores N] [--seed 1] [--nuts]``
