@@ -888,6 +888,11 @@ def moments_sample(
             f"{FAST_EXTRA}."
         ) from exc
     check_keywords(settings.given, nutpie_keywords(), "nutpie")
+    if prior.collapsible and _fastlogp.kernel_problem_for(prior, likelihood) is not None:
+        raise ValueError(
+            f"moments_sample runs the static kernel, which does not evaluate {prior!r}: for a "
+            "horseshoe-type prior use bayesreg.moments_horseshoe (the collapsed sampler)."
+        )
     G, q, r = moments.quadratic(fit_intercept)
     # the sampled intercept is that of the centred data, d = b - ybar + xbar'w (x_mean = 0 and
     # y_mean = 0 in the kernel; KernelData's centred form, mapped back by uncentre): with a flat prior and a unit Jacobian the posterior is the

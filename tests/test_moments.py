@@ -424,8 +424,10 @@ def test_nuts_from_moments_matches_the_rows_with_sigma_estimated():
 
 def test_nuts_from_moments_refuses_what_it_cannot_sample():
     m = Moments.from_arrays(*_data(n=100))
-    with pytest.raises(ValueError, match="No static kernel for these moments"):
+    with pytest.raises(ValueError, match=r"use bayesreg\.moments_horseshoe"):
         moments_sample(m, br.Horseshoe(1.0), br.GaussianLikelihood())
+    with pytest.raises(ValueError, match="No static kernel for these moments"):
+        moments_sample(m, br.GroupLaplace(1.0, groups=[0, 0, 1, 1, 2, 2]), br.GaussianLikelihood())
     with pytest.raises(ValueError, match="No static kernel for these moments"):
         moments_sample(m, br.Laplace(1.0), br.BernoulliLikelihood())
     with pytest.raises(TypeError, match="not_a_keyword"):
