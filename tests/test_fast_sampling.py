@@ -23,6 +23,7 @@ from bayesreg import (
     GaussianLikelihood,
     Laplace,
     RegressionModel,
+    StudentTLikelihood,
 )
 from bayesreg import _fastlogp as fl
 from bayesreg.priors import ElasticNet
@@ -389,3 +390,54 @@ def test_sampler_records_the_mass_matrix_it_used(sparse_classification):
     assert sample_posterior(m, **kw).posterior.attrs["mass_matrix"] == "diagonal"
     forced = sample_posterior(m, low_rank_modified_mass_matrix=True, **kw)
     assert forced.posterior.attrs["mass_matrix"] == "low_rank"
+
+
+def test_intercept_centring_is_a_unit_jacobian_change_of_variables(rng):
+    """The pytensor path's InterceptCentring: theta and its inverse compose to the identity,
+    and the mapped gradient is that of logp(theta(x)) by central differences."""
+    from bayesreg.sampling.nutpie_nuts import InterceptCentring
+    from bayesreg.sampling.target import model_target
+
+    X = 100.0 + rng.standard_normal((60, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + rng.standard_t(4, 60)
+    m = RegressionModel(X, y, Laplace(1.0), StudentTLikelihood(nu=4))
+    c = InterceptCentring.of(model_target(m))
+    x = m.initial_point() + rng.normal(scale=0.3, size=m.layout.size)
+    np.testing.assert_allclose(c.theta(c.sampled(x)), x, rtol=1e-13, atol=1e-12)
+    f = m.logp_dlogp_function()
+    _, g = f(c.theta(x))
+    h, fd = 1e-6, np.empty(x.size)
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        fd[i] = (f(c.theta(x + e))[0] - f(c.theta(x - e))[0]) / (2 * h)
+    np.testing.assert_allclose(c.gradient(g), fd, rtol=1e-5, atol=1e-5 * np.abs(fd).max())
+    assert (
+        InterceptCentring.of(model_target(RegressionModel(X, y, Laplace(1.0), fit_intercept=False)))
+        is None
+    )
+
+
+def test_pytensor_path_mixes_columns_far_from_zero(rng):
+    """Shifting every column by 100 leaves the posterior of w unchanged and maps the
+    intercept to b - 100 sum(w): the default (pytensor) sampler on a Student-t model gives
+    the same posterior for both within MCMC error, with ESS near the number of draws (before
+    the centring: 290 s and ESS 1319 of 4000 for the shifted data, against 7 s)."""
+    n = 400
+    X = rng.standard_normal((n, 3))
+    y = 2.0 + X @ np.array([1.0, -0.5, 0.0]) + rng.standard_t(4, n)
+    kw = dict(draws=1000, tune=1000, chains=2, random_seed=6, progressbar=False)
+    runs = []
+    for shift in (0.0, 100.0):
+        m = RegressionModel(X + shift, y, Laplace(1.0), StudentTLikelihood(nu=4))
+        idata = sample_posterior(m, **kw)
+        assert idata.posterior.attrs["nutpie_backend"] == "pytensor"
+        post = idata.posterior
+        # the intercept of the unshifted design, draw by draw
+        post["d"] = post["intercept"] + shift * post["w"].sum("feature")
+        runs.append(az.summary(idata, var_names=["w", "d"], round_to="none"))
+    a, b = runs
+    z = (a["mean"] - b["mean"]) / np.hypot(a["mcse_mean"], b["mcse_mean"])
+    assert np.all(np.abs(z) < 4), z
+    np.testing.assert_allclose(a["sd"], b["sd"], rtol=0.15)
+    assert b["ess_bulk"].min() > 1000, b["ess_bulk"]

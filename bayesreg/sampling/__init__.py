@@ -32,7 +32,9 @@ Backends
     O(n p)). For a likelihood that is not quadratic on an ill-conditioned design
     (``nutpie_nuts.low_rank_by_default``) nutpie's low-rank-modified mass matrix is the
     default (``low_rank_modified_mass_matrix=False`` turns it off; ``attrs["mass_matrix"]``
-    says which ran). Measured by ``benchmarks/bench_sampling.py``.
+    says which ran). Both sample the intercept of the centred design, ``b + xbar'w`` (the same
+    posterior; b is mapped back per draw), so columns far from 0 do not correlate it with w.
+    Measured by ``benchmarks/bench_sampling.py``.
 ``"pymc"``
     PyMC's NUTS on the same sampling graph. The step method (which holds the compiled
     log-density and gradient) is built once per model and reused: the prior scale is a shared

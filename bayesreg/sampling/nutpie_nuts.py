@@ -78,35 +78,93 @@ def nutpie_sample(
     return idata, watch.seconds
 
 
+@dataclasses.dataclass(frozen=True)
+class InterceptCentring:
+    """NUTS in ``d = b + xbar'w`` instead of the intercept b (w, the rest unchanged).
+
+    The map theta' -> theta, ``b = d - xbar'w``, is linear with unit Jacobian and the intercept
+    is flat, so the density is the same; but d is nearly independent of w a posteriori, where
+    b, on columns far from 0, is correlated with w to ``1 - O(sd^2 / mean^2)`` (a Student-t
+    regression on columns of mean 100 took 290 s instead of 7 s). Gradient by the chain rule:
+    ``d/dw at fixed d = dlogp/dw - xbar dlogp/db``, ``d/dd = dlogp/db``.
+    """
+
+    x_mean: np.ndarray
+    w: slice
+    b: int
+
+    @classmethod
+    def of(cls, target: LogDensityTarget) -> InterceptCentring | None:
+        """The centring of a model target whose value variables include ``w`` and
+        ``intercept`` themselves (None otherwise: a non-centred w, a collapsed target)."""
+        model = target.source
+        if not isinstance(model, RegressionModel) or not model.fit_intercept:
+            return None
+        slices = model.layout.slices
+        if "w" not in slices or "intercept" not in slices:
+            return None
+        x_mean = np.asarray(model.X.mean(axis=0), dtype=np.float64)
+        return cls(x_mean, slices["w"], slices["intercept"].start)
+
+    def theta(self, x: np.ndarray) -> np.ndarray:
+        """The model's theta from the sampled one."""
+        out = np.array(x, dtype=np.float64)
+        out[self.b] -= self.x_mean @ out[self.w]
+        return out
+
+    def sampled(self, theta: np.ndarray) -> np.ndarray:
+        """The sampled coordinates of the model's theta (the inverse of :meth:`theta`)."""
+        out = np.array(theta, dtype=np.float64)
+        out[self.b] += self.x_mean @ out[self.w]
+        return out
+
+    def gradient(self, grad: np.ndarray) -> np.ndarray:
+        out = np.array(grad, dtype=np.float64)
+        out[self.w] -= self.x_mean * out[self.b]
+        return out
+
+
 def _pyfunc_model(target: LogDensityTarget) -> Any:
-    """nutpie's NUTS driving ``target.logp_dlogp()`` through a Python callback."""
+    """nutpie's NUTS driving ``target.logp_dlogp()`` through a Python callback (in the
+    centred intercept, :class:`InterceptCentring`, where the target has one)."""
     from nutpie.compiled_pyfunc import from_pyfunc
 
     fn = target.logp_dlogp()
     ex = target.expansion()
     # one compiled function (and its buffers) serves every chain: one call at a time
     lock = threading.Lock()
+    centring = InterceptCentring.of(target)
+    start = target.start()
 
     def make_logp_fn():
         def logp(x: np.ndarray, **_: Any) -> tuple[float, np.ndarray]:
+            if centring is None:
+                with lock:
+                    value, grad = fn(x)
+                return float(value), grad
             with lock:
-                value, grad = fn(x)
-            return float(value), grad
+                value, grad = fn(centring.theta(x))
+            return float(value), centring.gradient(grad)
 
         return logp
 
     def make_expand_fn(seed1: int, seed2: int, chain: int):
         def expand_draw(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
+            x = x if centring is None else centring.theta(x)
             with lock:
                 return ex.expand(x)
 
         return expand_draw
 
+    def initial_point(seed: int | None) -> np.ndarray:
+        x = start(seed)
+        return x if centring is None else centring.sampled(x)
+
     return from_pyfunc(
         ndim=target.ndim, make_logp_fn=make_logp_fn, make_expand_fn=make_expand_fn,
         expanded_dtypes=[np.dtype("float64")] * len(ex.names), expanded_shapes=list(ex.shapes),
         expanded_names=list(ex.names), coords=ex.coords, dims=ex.dims,
-        make_initial_point_fn=target.start(),
+        make_initial_point_fn=initial_point,
     )  # fmt: skip
 
 
