@@ -233,6 +233,12 @@ class Moments(Result):
         """Number of features."""
         return int(self.x_mean.shape[0])
 
+    @property
+    def y_sd(self) -> float:
+        """Population standard deviation of y (``np.std(y)``): what sigma's default prior
+        scale reads (``Likelihood.sigma_prior_scale_for_sd``)."""
+        return float(np.sqrt(self.yy / self.n))
+
     @classmethod
     def _from_stats(cls, st: _Stats, names: Sequence[str] | None, seconds: float) -> Moments:
         p = st.mean.size - 1
@@ -522,7 +528,7 @@ def moments_map(
         sigma, log_sigma = float(likelihood.fixed_sigma), None
         w, n_iter, r, target, note = _known_sigma_map(prob, sigma, tol, max_iter)
     else:
-        h = likelihood.sigma_prior_scale_for_sd(float(np.sqrt(moments.yy / moments.n)))
+        h = likelihood.sigma_prior_scale_for_sd(moments.y_sd)
         w, log_sigma, n_iter, r, target, note = _joint_sigma_map(prob, h, tol, max_iter)
         sigma = float(np.exp(log_sigma))
     converged = bool(r <= target) and note is None
@@ -565,7 +571,7 @@ def _joint_sigma_map(prob: _GramProblem, h: float, tol: float, max_iter: int):
     sigma is kept above 1e-8 of sd(y): below it y is fitted exactly and F -> -inf.
     """
     p = prob.moments.p
-    sd_y = float(np.sqrt(prob.moments.yy / prob.moments.n))
+    sd_y = prob.moments.y_sd
     log_sigma = float(np.log(max(sd_y, 1e-8)))
     log_floor = log_sigma + float(np.log(1e-8))
     w = np.zeros(p)
@@ -731,7 +737,7 @@ def moments_posterior(
         q, pen, names = np.append(q, 0.0), np.append(pen, 0.0), (*names, "intercept")
     h = np.nan
     if likelihood.fixed_sigma is None:
-        h = likelihood.sigma_prior_scale_for_sd(float(np.sqrt(moments.yy / n)))
+        h = likelihood.sigma_prior_scale_for_sd(moments.y_sd)
     post = conjugate_from_gram(G, q, r, n, pen, names, prior, likelihood, sigma_prior_scale=h)
     return MomentsPosterior(
         post, np.array(moments.x_mean), float(moments.y_mean), moments.feature_names
@@ -802,7 +808,7 @@ def moments_horseshoe(
         moments.n, bool(fit_intercept),
         np.array(moments.x_mean) if fit_intercept else zeros,
         float(moments.y_mean) if fit_intercept else 0.0,
-        G, q, r, float(np.sqrt(moments.yy / moments.n)),
+        G, q, r, moments.y_sd,
     )  # fmt: skip
     collapsed = CollapsedHorseshoe.from_statistics(prior, likelihood, stats, moments.feature_names)
     target_accept = settings.target_accept or COLLAPSED_TARGET_ACCEPT
@@ -893,22 +899,31 @@ def moments_sample(
             f"moments_sample runs the static kernel, which does not evaluate {prior!r}: for a "
             "horseshoe-type prior use bayesreg.moments_horseshoe (the collapsed sampler)."
         )
-    G, q, r = moments.quadratic(fit_intercept)
-    # the sampled intercept is that of the centred data, d = b - ybar + xbar'w (x_mean = 0 and
-    # y_mean = 0 in the kernel; KernelData's centred form, mapped back by uncentre): with a flat prior and a unit Jacobian the posterior is the
-    # same, but d is independent of w a posteriori, where b is not (columns of mean 100 and
-    # sd 1 gave b a correlation with w that left NUTS at a bulk ESS of 5, R-hat 3.5)
-    st = _fastlogp.statistics_from_quadratic(G, q, r, np.zeros(moments.p), 0.0)
-    sd_y = float(np.sqrt(moments.yy / moments.n))
-    shift = (np.array(moments.x_mean), float(moments.y_mean)) if fit_intercept else None
-    data, slices = _fastlogp.KernelData.from_statistics(
-        st, moments.n, prior, likelihood, sd_y, fit_intercept, shift
-    )
-    start = np.zeros(sum(size for _, size in slices.values()))
-    if "sigma_log__" in slices:  # PyMC's initial point of HalfNormal(h): h
-        start[slices["sigma_log__"][0]] = np.log(likelihood.sigma_prior_scale_for_sd(sd_y))
+    data, slices, start = _moments_kernel(moments, prior, likelihood, fit_intercept)
     target_accept = settings.target_accept or TARGET_ACCEPT
     names = list(moments.feature_names)
     run = sample_statistics_kernel(data, slices, names, start, settings, target_accept)
-    idata = assemble_without_rows(run, names, "nutpie", prior, likelihood)
-    return idata
+    return assemble_without_rows(run, names, "nutpie", prior, likelihood)
+
+
+def _moments_kernel(moments: Moments, prior: Prior, likelihood: Likelihood, fit_intercept: bool):
+    """The static kernel's data for the moments, its layout and the model's initial point.
+
+    The sampled intercept is that of the centred data, ``d = b - ybar + xbar'w`` (statistics
+    with x_mean = 0 and y_mean = 0; KernelData's centred form, mapped back by ``uncentre``):
+    with a flat prior and a unit Jacobian the posterior is the same, but d is independent of w
+    a posteriori, where b is not (columns of mean 100 and sd 1 gave b a correlation with w that
+    left NUTS at a bulk ESS of 5, R-hat 3.5).
+    """
+    from bayesreg import _fastlogp
+
+    G, q, r = moments.quadratic(fit_intercept)
+    st = _fastlogp.statistics_from_quadratic(G, q, r, np.zeros(moments.p), 0.0)
+    shift = (np.array(moments.x_mean), float(moments.y_mean)) if fit_intercept else None
+    data, slices = _fastlogp.KernelData.from_statistics(
+        st, moments.n, prior, likelihood, moments.y_sd, fit_intercept, shift
+    )
+    start = np.zeros(sum(size for _, size in slices.values()))
+    if "sigma_log__" in slices:  # PyMC's initial point of HalfNormal(h): h
+        start[slices["sigma_log__"][0]] = np.log(likelihood.sigma_prior_scale_for_sd(moments.y_sd))
+    return data, slices, start

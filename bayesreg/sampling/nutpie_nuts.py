@@ -200,6 +200,17 @@ def low_rank_by_default(model: RegressionModel) -> bool:
     return design_condition(model) > LOW_RANK_MIN_CONDITION
 
 
+def _run_attrs(settings: SamplerSettings, target_accept: float, kind: str, options: dict) -> dict:
+    """The attrs of a nutpie run: its NUTS settings, backend kind and mass matrix."""
+    low_rank = bool(options.get("low_rank_modified_mass_matrix", False))
+    return {
+        "max_treedepth": settings.max_treedepth,
+        "nutpie_backend": kind,
+        "target_accept": target_accept,
+        "mass_matrix": "low_rank" if low_rank else "diagonal",
+    }
+
+
 class _Nutpie(NutsBackend):
     name = "nutpie"
     packages = ("nutpie",)
@@ -227,13 +238,7 @@ class _Nutpie(NutsBackend):
         compiled, compile_seconds = self._compiled(model)
         options = {**self.default_options(model, settings), **settings.options}
         idata, seconds = nutpie_sample(compiled, settings, target_accept, options)
-        low_rank = bool(options.get("low_rank_modified_mass_matrix", False))
-        attrs = {
-            "max_treedepth": settings.max_treedepth,
-            "nutpie_backend": self.kind,
-            "target_accept": target_accept,
-            "mass_matrix": "low_rank" if low_rank else "diagonal",
-        }
+        attrs = _run_attrs(settings, target_accept, self.kind, options)
         return Run(idata, seconds, compile_seconds, attrs)
 
 
@@ -345,13 +350,10 @@ def sample_statistics_kernel(
         compiled = _kernel_compiled(data, ndim, ex, jittered_start(start), data.buffer())
     options = {"cores": min(settings.chains, os.cpu_count() or 1), **settings.options}
     idata, seconds = nutpie_sample(compiled, settings, target_accept, options)
-    attrs = {
-        "max_treedepth": settings.max_treedepth, "nutpie_backend": "kernel",
-        "target_accept": target_accept, "mass_matrix": "low_rank"
-        if options.get("low_rank_modified_mass_matrix", False) else "diagonal",
-    }  # fmt: skip
     data.uncentre(idata.posterior)
-    return Run(idata, seconds, watch.seconds, attrs)
+    return Run(
+        idata, seconds, watch.seconds, _run_attrs(settings, target_accept, "kernel", options)
+    )
 
 
 class NutpieKernelBackend(_Nutpie):
